@@ -1,0 +1,58 @@
+"""Settings read from ``ROUNDTABLE_*`` environment variables (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = Path("var/secret_key")
+
+
+class Settings(BaseSettings):
+    """Everything Roundtable reads from its environment; defaults run the embedded demo."""
+
+    model_config = SettingsConfigDict(env_prefix="ROUNDTABLE_", extra="ignore")
+
+    database_url: str = "sqlite:///var/roundtable.db"
+    broker_url: str | None = None
+    mail_url: str = "file://var/outbox"
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = Field(default=None, repr=False)
+    dispatch_interval: float = 30.0
+    mail_rate: float = 0.0
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once into ``var/secret_key``."""
+        if self.secret_key:
+            return self.secret_key
+        return _stored_secret_key(SECRET_KEY_FILE.resolve())
+
+    @property
+    def public_base_url(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+def _stored_secret_key(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start together, exactly one key wins.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

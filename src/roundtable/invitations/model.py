@@ -1,0 +1,79 @@
+"""Invitations of contacts to events, and the log of every reply."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from roundtable.types import UTCDateTime, utcnow
+
+ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
+
+
+class Status:
+    """Where an invitation stands; ``invited`` means invited and not yet replied."""
+
+    NOT_INVITED = "not_invited"
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    TENTATIVE = "tentative"
+    DECLINED = "declined"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+    ALL = (NOT_INVITED, INVITED, ACCEPTED, TENTATIVE, DECLINED, WAITLISTED, CANCELLED)
+    REPLIED = (ACCEPTED, TENTATIVE, DECLINED, WAITLISTED)
+
+
+_STATUS_SQL = ", ".join(f"'{status}'" for status in Status.ALL)
+_ROLE_SQL = ", ".join(f"'{role}'" for role in ROLES)
+
+
+class Invitation(SQLModel, table=True):
+    """A contact's place on an event's list: created by the import, invited by ``send``."""
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "contact_id", name="invitation_once_per_event"),
+        CheckConstraint(f"status IN ({_STATUS_SQL})", name="invitation_status_known"),
+        CheckConstraint(f"role IN ({_ROLE_SQL})", name="invitation_role_known"),
+        CheckConstraint("guests >= 0", name="invitation_guests_non_negative"),
+        CheckConstraint(
+            "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    role: str = Field(default="participant", max_length=20)
+    status: str = Field(default=Status.NOT_INVITED, max_length=20, index=True)
+    token_salt: str | None = Field(default=None, max_length=64)
+    token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    guests: int = 0
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    represented_by_id: int | None = Field(default=None, foreign_key="invitation.id")
+    representative_of_id: int | None = Field(default=None, foreign_key="invitation.id")
+    invited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    waitlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplyLog(SQLModel, table=True):
+    """Who changed a reply, when, from what to what: replies can change until the deadline."""
+
+    __tablename__ = "reply_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="invitation.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=340)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    guests: int = 0
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reason: str = Field(default="", max_length=500)

@@ -1,0 +1,69 @@
+"""The outbox: every message is a row before it is a send (DESIGN §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from roundtable.types import UTCDateTime, utcnow
+
+KINDS = (
+    "invitation",
+    "confirmation",
+    "update",
+    "cancellation",
+    "reminder",
+    "nudge",
+    "followup",
+    "promotion",
+)
+
+
+class MessageStatus:
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    #: due long ago while the service was down: not sent late
+    MISSED = "missed"
+    #: no longer applies (the invitee declined, the event was cancelled, …)
+    DROPPED = "dropped"
+
+    ALL = (QUEUED, SENDING, SENT, FAILED, MISSED, DROPPED)
+
+
+_KIND_SQL = ", ".join(f"'{kind}'" for kind in KINDS)
+_STATUS_SQL = ", ".join(f"'{status}'" for status in MessageStatus.ALL)
+
+
+class Message(SQLModel, table=True):
+    """One message to one invitee; ``mailing`` names the mailing, unique per invitation."""
+
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "mailing", name="message_once_per_mailing"),
+        CheckConstraint(f"kind IN ({_KIND_SQL})", name="message_kind_known"),
+        CheckConstraint(f"status IN ({_STATUS_SQL})", name="message_status_known"),
+        CheckConstraint("attempts >= 0", name="message_attempts_non_negative"),
+        Index("message_due", "status", "due_at"),
+        Index("message_event_status", "event_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
+    invitation_id: int = Field(foreign_key="invitation.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    mailing: str = Field(max_length=100)
+    status: str = Field(default=MessageStatus.QUEUED, max_length=20)
+    due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_id: str | None = Field(default=None, max_length=255)
+    last_code: int | None = None
+    last_response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,28 @@
+"""Every table, imported in one place so that metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from roundtable.events.model import AgendaItem, Event, EventStatus
+from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.people.model import Contact, Organization
+from roundtable.staff.model import ApiToken, EventGrant, StaffUser
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AgendaItem",
+    "ApiToken",
+    "Contact",
+    "Event",
+    "EventGrant",
+    "EventStatus",
+    "Invitation",
+    "Message",
+    "MessageStatus",
+    "Organization",
+    "ReplyLog",
+    "StaffUser",
+    "Status",
+    "metadata",
+]

@@ -1,0 +1,54 @@
+"""Staff accounts, the events they organise, and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from roundtable.types import UTCDateTime, utcnow
+
+ROLES = ("admin", "organizer", "viewer")
+
+
+class StaffUser(SQLModel, table=True):
+    """Someone who runs events: admins do everything, organizers their events, viewers read."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'organizer', 'viewer')", name="staff_role_known"),
+        CheckConstraint("email = lower(email)", name="staff_email_lower"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)
+    role: str = Field(max_length=20)
+    password_hash: str | None = Field(default=None, max_length=255)
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventGrant(SQLModel, table=True):
+    """An organizer's right to manage one event."""
+
+    __tablename__ = "event_grant"
+    __table_args__ = (UniqueConstraint("staff_id", "event_id", name="event_grant_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
