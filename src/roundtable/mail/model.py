@@ -60,6 +60,9 @@ class Message(SQLModel, table=True):
     due_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
+    #: when the doorbell was last rung for this row; the sweep re-rings only stale ones
+    enqueued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: while ``sending``: after this instant the claim is considered lost (worker died)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_id: str | None = Field(default=None, max_length=255)
     last_code: int | None = None

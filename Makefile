@@ -1,0 +1,50 @@
+# Roundtable: `make demo` to see it, `make test` to prove it.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench services install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(PIP_QUIET) -e '.[test]' 2> >(grep -v "is ignored: it is neither" >&2)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/roundtable demo
+
+# Tests use the real PostgreSQL and Redis: start them when installed but stopped.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+	  command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] && { \
+	    echo "starting PostgreSQL"; \
+	    pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n1)" main start; \
+	    for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }; \
+	  pg_isready -q -h 127.0.0.1 -p 5432 || echo "warning: PostgreSQL is not running" >&2; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG || { \
+	  command -v redis-server >/dev/null && { \
+	    echo "starting Redis"; mkdir -p /var/lib/redis /var/log/redis; \
+	    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+	      --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; \
+	    for i in $$(seq 30); do redis-cli ping 2>/dev/null | grep -q PONG && break; sleep 1; done; }; \
+	  redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG || echo "warning: Redis is not running" >&2; }
+
+lint: install
+	$(BIN)/ruff check src workers tests bench migrations
+	$(BIN)/mypy src workers
+
+test: install services lint
+	$(BIN)/pytest
+
+bench: install services
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts

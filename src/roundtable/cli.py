@@ -1,0 +1,312 @@
+"""The ``roundtable`` command line (CONTRACT §3).
+
+Exit codes: 0 success, 1 bad input (the message on stderr names the file, line
+and field), 2 usage errors. ``--json`` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from roundtable.errors import InputError, NotFound
+
+app = typer.Typer(
+    name="roundtable",
+    help="Invitations and RSVPs for high-level meetings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+events_app = typer.Typer(help="Events: load from TOML, cancel.", no_args_is_help=True)
+invitees_app = typer.Typer(help="Invitees: import from CSV.", no_args_is_help=True)
+invitations_app = typer.Typer(help="Invitations: send.", no_args_is_help=True)
+recommendations_app = typer.Typer(help="Recommendations and the follow-up mailing.",
+                                  no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(invitees_app, name="invitees")
+app.add_typer(invitations_app, name="invitations")
+app.add_typer(recommendations_app, name="recommendations")
+app.add_typer(staff_app, name="staff")
+
+stderr = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+def _fail(message: str) -> NoReturn:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn input errors into exit code 1 with a message, never a traceback."""
+    try:
+        yield
+    except InputError as error:
+        for problem in error.problems:
+            stderr.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except NotFound as error:
+        _fail(str(error))
+    except FileNotFoundError as error:
+        _fail(f"{error.filename}: no such file")
+    except IsADirectoryError as error:
+        _fail(f"{error.filename}: is a folder, not a file")
+
+
+def _emit(as_json: bool, document: dict[str, Any], text: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    else:
+        typer.echo(text)
+
+
+@contextmanager
+def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing when piped or in ``--json`` mode."""
+    if not enabled or not stderr.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr, transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _now() -> Any:
+    from roundtable.types import utcnow
+
+    return utcnow()
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema; safe to run repeatedly."""
+    from roundtable.migrate import upgrade
+
+    upgrade()
+    typer.echo("database is up to date")
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+@events_app.command("load")
+def events_load(
+    file: Annotated[Path, typer.Argument(help="The event file (TOML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create the event described by FILE, or update it when its slug exists."""
+    from roundtable.events.changes import apply_event_file
+
+    with _user_errors():
+        outcome = apply_event_file(file, now=_now())
+    verb = "created" if outcome.created else ("updated" if outcome.changed_fields else "unchanged")
+    text = f"event {outcome.slug} {verb}"
+    if outcome.changed_fields and not outcome.created:
+        text += f" ({', '.join(outcome.changed_fields)})"
+    if outcome.updates_queued:
+        text += f"; {outcome.updates_queued} update(s) queued"
+    _emit(as_json, outcome.as_dict(), text)
+
+
+@events_app.command("cancel")
+def events_cancel(slug: str, as_json: JsonOption = False) -> None:
+    """Cancel the event: cancellation mail to everyone not declined, pending mail dropped."""
+    from roundtable.events.cancel import cancel_event
+
+    with _user_errors():
+        result = cancel_event(slug, now=_now())
+    _emit(as_json, result.as_dict(),
+          f"event {slug} cancelled; {result.cancellations_queued} cancellation(s) queued, "
+          f"{result.messages_dropped} pending message(s) dropped")
+
+
+# -- invitees ---------------------------------------------------------------------------------
+
+
+@invitees_app.command("import")
+def invitees_import(
+    slug: str,
+    file: Annotated[Path, typer.Argument(help="The invitee file (CSV, UTF-8, header row).")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid rows, report the others.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import invitees; one invalid row rejects the whole file unless --skip-invalid."""
+    from roundtable.people.service import import_invitee_file
+
+    with _user_errors():
+        result = import_invitee_file(file, slug, skip_invalid=skip_invalid)
+    for problem in result.skipped:
+        stderr.print(f"skipped: {problem}", highlight=False, markup=False, soft_wrap=True)
+    document = {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "skipped": len(result.skipped),
+    }
+    _emit(as_json, document,
+          f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+          + (f", {len(result.skipped)} skipped" if result.skipped else ""))
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+@invitations_app.command("send")
+def invitations_send(slug: str, as_json: JsonOption = False) -> None:
+    """Queue an invitation for every invitee who has none yet."""
+    from roundtable.invitations.sending import send_invitations
+
+    with _user_errors(), _progress("Queueing invitations", not as_json) as progress:
+        queued = send_invitations(slug, now=_now(), progress=progress)
+    _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued")
+
+
+# -- recommendations ---------------------------------------------------------------------------
+
+
+@recommendations_app.command("publish")
+def recommendations_publish(
+    slug: str,
+    file: Annotated[Path, typer.Argument(help="The recommendations (Markdown).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Store the event's recommendations and schedule the follow-up mailing."""
+    from roundtable.events.recommendations import publish_recommendations
+
+    with _user_errors():
+        result = publish_recommendations(slug, file, now=_now())
+    _emit(as_json, result.as_dict(),
+          f"recommendations published; {result.followups_scheduled} follow-up(s) scheduled "
+          f"for {result.due_at.isoformat()}")
+
+
+# -- attendance, report -------------------------------------------------------------------------
+
+
+@app.command("checkin")
+def checkin(slug: str, email: str, as_json: JsonOption = False) -> None:
+    """Mark the invitee as attended."""
+    from roundtable.invitations.attendance import check_in
+
+    with _user_errors():
+        first_time = check_in(slug, email, now=_now())
+    _emit(as_json, {"checked_in": True, "already": not first_time},
+          f"{email} checked in" if first_time else f"{email} was already checked in")
+
+
+@app.command("report")
+def report(
+    slug: str,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print the invitee list as CSV.")] = False,
+) -> None:
+    """The staff report: replies by status, organization and role; delivery; attendance."""
+    from roundtable.db import read_session
+    from roundtable.reports.event_report import event_report
+    from roundtable.reports.render import print_report, write_invitees_csv
+
+    if as_json and as_csv:
+        raise typer.BadParameter("choose --json or --csv, not both")
+    with _user_errors(), read_session() as session:
+        if as_csv:
+            write_invitees_csv(session, slug, sys.stdout)
+            return
+        document = event_report(session, slug)
+    if as_json:
+        _emit(True, document, "")
+    else:
+        print_report(document, Console())
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+
+@staff_app.command("add")
+def staff_add(
+    email: str,
+    role: Annotated[str, typer.Option("--role", help="admin, organizer or viewer")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a staff account."""
+    from roundtable.db import write_session
+    from roundtable.staff.accounts import add_staff
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _user_errors(), write_session() as session:
+        user = add_staff(session, email, role, password)
+        document = {"email": user.email, "role": user.role}
+    _emit(as_json, document, f"staff account {document['email']} ({document['role']}) created")
+
+
+@staff_app.command("token")
+def staff_token(email: str, as_json: JsonOption = False) -> None:
+    """Print a new API bearer token for that account (shown once)."""
+    from roundtable.db import write_session
+    from roundtable.staff.accounts import find_staff, issue_api_token
+
+    with _user_errors(), write_session() as session:
+        token = issue_api_token(session, find_staff(session, email))
+    _emit(as_json, {"token": token}, token)
+
+
+# -- serve, demo ------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """The web application: RSVP pages, dashboard and API."""
+    from roundtable.serve import run_server
+
+    run_server(host=host, port=port)
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Load the example roundtable, send its invitations into the outbox, and serve."""
+    from roundtable.demo import run_demo
+
+    with _user_errors():
+        run_demo(host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Delivery: claiming outbox rows, sending them, and telling workers what to send."""

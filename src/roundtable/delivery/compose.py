@@ -1,0 +1,183 @@
+"""From an outbox row to a ready MIME message: gather the rows, render, add the calendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from roundtable.calendar.invite import Attendee, build_calendar
+from roundtable.config import get_settings
+from roundtable.events.model import AgendaItem, Event
+from roundtable.invitations.model import Invitation, Status
+from roundtable.invitations.tokens import derive_token
+from roundtable.mail.context import build_context
+from roundtable.mail.mime import assemble, make_message_id
+from roundtable.mail.model import Message
+from roundtable.mail.render import render
+from roundtable.people.model import Contact, Organization
+
+#: what the invitee's calendar says of their attendance, by reply
+PARTSTAT = {
+    Status.INVITED: "NEEDS-ACTION",
+    Status.NOT_INVITED: "NEEDS-ACTION",
+    Status.ACCEPTED: "ACCEPTED",
+    Status.TENTATIVE: "TENTATIVE",
+    Status.DECLINED: "DECLINED",
+    Status.WAITLISTED: "TENTATIVE",
+    Status.CANCELLED: "DECLINED",
+}
+
+#: mail that is part of a conversation the invitee started or expects, not automatic
+NOT_AUTO_SUBMITTED = {"invitation", "update", "cancellation", "followup"}
+
+
+@dataclass(frozen=True)
+class MessageBundle:
+    """Everything needed to write one message, read in one go."""
+
+    message: Message
+    event: Event
+    agenda: list[AgendaItem]
+    invitation: Invitation
+    contact: Contact
+    organization: str | None
+    checkin_used: bool
+
+
+def load_bundle(session: Session, message_id: int) -> MessageBundle:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise LookupError(f"message {message_id} does not exist")
+    event = session.get(Event, message.event_id)
+    invitation = session.get(Invitation, message.invitation_id)
+    assert event is not None and invitation is not None
+    contact = session.get(Contact, invitation.contact_id)
+    assert contact is not None
+    organization = (
+        session.get(Organization, contact.organization_id) if contact.organization_id else None
+    )
+    agenda = list(
+        session.exec(
+            select(AgendaItem)
+            .where(AgendaItem.event_id == event.id)
+            .order_by(col(AgendaItem.position))
+        ).all()
+    )
+    checkin_used = False
+    if message.kind == "followup":
+        checkin_used = (
+            session.exec(
+                select(Invitation.id)
+                .where(Invitation.event_id == event.id, col(Invitation.attended_at).is_not(None))
+                .limit(1)
+            ).first()
+            is not None
+        )
+    return MessageBundle(
+        message=message,
+        event=event,
+        agenda=agenda,
+        invitation=invitation,
+        contact=contact,
+        organization=organization.name if organization else None,
+        checkin_used=checkin_used,
+    )
+
+
+def followup_variant(bundle: MessageBundle) -> str | None:
+    """Which follow-up this invitee gets: for attendees, for those who declined, or none."""
+    status = bundle.invitation.status
+    if status == Status.DECLINED:
+        return "declined"
+    if bundle.checkin_used:
+        return "attendee" if bundle.invitation.attended_at is not None else None
+    return "attendee" if status in (Status.ACCEPTED, Status.TENTATIVE) else None
+
+
+def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
+    """The message for this row, exactly as the recipient will see it."""
+    settings = get_settings()
+    message, event, invitation, contact = (
+        bundle.message, bundle.event, bundle.invitation, bundle.contact
+    )
+    assert message.id is not None and invitation.id is not None
+    base = settings.public_base_url
+    rsvp_url = ics_url = unsubscribe_url = None
+    if invitation.token_salt:
+        token = derive_token(settings.resolved_secret_key(), invitation.id, invitation.token_salt)
+        rsvp_url = f"{base}/rsvp/{token}"
+        ics_url = f"{rsvp_url}/invite.ics"
+        unsubscribe_url = f"{rsvp_url}/unsubscribe"
+    extra: dict[str, Any] = dict(message.context)
+    if message.kind == "followup":
+        extra["variant"] = followup_variant(bundle)
+        extra["recommendations_md"] = event.recommendations or ""
+    if message.kind == "reminder":
+        extra.setdefault("offset_seconds", int(message.mailing.split(":")[1].split("@")[0]))
+    ctx = build_context(
+        message.kind,
+        event=event,
+        agenda=bundle.agenda,
+        contact=contact,
+        organization=bundle.organization,
+        role=invitation.role,
+        now=now,
+        rsvp_url=rsvp_url,
+        ics_url=ics_url,
+        unsubscribe_url=unsubscribe_url if message.kind == "followup" else None,
+        extra=extra,
+    )
+    rendered = render(message.kind, ctx)
+    calendar, method = _calendar_part(bundle, now, rsvp_url)
+    domain = event.organizer_email.rsplit("@", 1)[-1]
+    return assemble(
+        rendered,
+        sender=(event.organizer_name, event.organizer_email),
+        recipient=(contact.display_name, contact.email),
+        message_id=make_message_id(message.id, domain),
+        date=now,
+        calendar=calendar,
+        calendar_method=method,
+        reply_to=(event.contact_name, event.contact_email) if event.contact_email else None,
+        list_unsubscribe=unsubscribe_url if message.kind == "followup" else None,
+        auto_submitted=message.kind not in NOT_AUTO_SUBMITTED,
+        language=contact.language,
+    )
+
+
+def _calendar_part(
+    bundle: MessageBundle, now: datetime, rsvp_url: str | None
+) -> tuple[bytes | None, str | None]:
+    kind = bundle.message.kind
+    status = bundle.invitation.status
+    if kind == "cancellation":
+        method, partstat = "CANCEL", PARTSTAT[status]
+    elif kind == "invitation":
+        method, partstat = "REQUEST", "NEEDS-ACTION"
+    elif kind in ("update", "promotion"):
+        method, partstat = "REQUEST", PARTSTAT[status]
+    elif kind == "confirmation":
+        response = bundle.message.context.get("status") or status
+        if response == Status.WAITLISTED:
+            return None, None
+        # A decline removes the event from the invitee's own calendar (see README).
+        method = "CANCEL" if response == Status.DECLINED else "REQUEST"
+        partstat = PARTSTAT.get(response, "NEEDS-ACTION")
+    else:
+        return None, None
+    attendee = Attendee(
+        email=bundle.contact.email,
+        name=bundle.contact.display_name,
+        role=bundle.invitation.role,
+        partstat=partstat,
+        rsvp=partstat == "NEEDS-ACTION",
+    )
+    data = build_calendar(
+        bundle.event, bundle.agenda, method=method, attendee=attendee, now=now, rsvp_url=rsvp_url,
+        with_alarm=method != "CANCEL",
+    )
+    return data, method

@@ -1,0 +1,116 @@
+"""Sending one outbox row: claim it, check it still applies, compose, send, record.
+
+Every step is safe to repeat. A duplicate task finds nothing to claim; a worker
+killed mid-send leaves a ``sending`` row whose lease expires, and the sweep puts
+it back in the queue (the only case where SMTP itself can make a message arrive
+twice). The ``Message-ID`` is derived from the row, so such a resend is
+recognisable by the receiving side.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from roundtable.db import read_session, write_session
+from roundtable.delivery import policy
+from roundtable.delivery.claims import claim, finish, requeue
+from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundle
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.transports import PermanentFailure, TemporaryFailure, Transport
+from roundtable.people.model import Contact
+from roundtable.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    DROPPED = "dropped"
+    NOT_CLAIMED = "not_claimed"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: Outcome
+    retry_in: float | None = None
+    detail: str = ""
+
+
+def deliver(message_id: int, transport: Transport, now: datetime | None = None) -> DeliveryResult:
+    """Try to send one message; tell the caller what happened and whether to retry."""
+    now = now or utcnow()
+    attempts = claim(message_id, now)
+    if attempts is None:
+        return DeliveryResult(Outcome.NOT_CLAIMED)
+    try:
+        with read_session() as session:
+            bundle = load_bundle(session, message_id)
+        drop = _reason_to_drop(bundle)
+        if drop:
+            finish(message_id, MessageStatus.DROPPED, response=drop)
+            return DeliveryResult(Outcome.DROPPED, detail=drop)
+        email = compose(bundle, now)
+    except Exception as exc:
+        # A message we cannot build will not build on retry either: fail it visibly.
+        log.exception("could not compose message %s", message_id)
+        detail = f"could not compose the message: {type(exc).__name__}: {exc}"
+        finish(message_id, MessageStatus.FAILED, response=detail[:1000])
+        return DeliveryResult(Outcome.FAILED, detail=detail)
+    try:
+        transport.send(email)
+    except TemporaryFailure as failure:
+        if attempts >= policy.MAX_ATTEMPTS:
+            finish(message_id, MessageStatus.FAILED, code=failure.code, response=failure.text)
+            return DeliveryResult(Outcome.FAILED, detail=failure.text)
+        delay = policy.retry_delay(attempts)
+        requeue(message_id, now, delay, failure.code, failure.text)
+        return DeliveryResult(Outcome.RETRY, retry_in=delay, detail=failure.text)
+    except PermanentFailure as failure:
+        finish(message_id, MessageStatus.FAILED, code=failure.code, response=failure.text)
+        if policy.is_bad_address(failure.code, failure.text):
+            _mark_bounced(bundle.contact, now, f"{failure.code} {failure.text}")
+        return DeliveryResult(Outcome.FAILED, detail=failure.text)
+    finish(
+        message_id,
+        MessageStatus.SENT,
+        code=250,
+        response="accepted",
+        message_id_header=str(email["Message-ID"]),
+        sent_at=now,
+    )
+    return DeliveryResult(Outcome.SENT)
+
+
+def _reason_to_drop(bundle: MessageBundle) -> str | None:
+    if bundle.message.kind == "followup" and followup_variant(bundle) is None:
+        return "the follow-up goes to attendees and to those who declined"
+    return policy.reason_to_drop(
+        bundle.message.kind,
+        event_status=bundle.event.status,
+        invitation_status=bundle.invitation.status,
+        unsubscribed=bundle.contact.unsubscribed_at is not None,
+        bounced=bundle.contact.bounced_at is not None,
+    )
+
+
+def _mark_bounced(contact: Contact, now: datetime, reason: str) -> None:
+    with write_session() as session:
+        session.execute(
+            update(Contact)
+            .where(col(Contact.id) == contact.id)
+            .values(bounced_at=now, bounce_reason=reason[:500], updated_at=now)
+        )
+
+
+def read_message(message_id: int) -> Message | None:
+    """The row as it is now (for tests and the CLI)."""
+    with read_session() as session:
+        return session.get(Message, message_id)

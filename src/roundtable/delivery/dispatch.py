@@ -1,0 +1,27 @@
+"""The periodic dispatch: what beat (or the in-process scheduler) runs every interval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from roundtable.delivery.sweep import sweep
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    reclaimed: int
+    missed: int
+    announced: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reclaimed": self.reclaimed, "missed": self.missed, "announced": self.announced}
+
+
+def dispatch(now: datetime) -> DispatchResult:
+    """Reclaim lost claims and announce every due row; safe to run twice at once."""
+    result = sweep(now)
+    return DispatchResult(
+        reclaimed=result.reclaimed, missed=result.missed, announced=len(result.announced)
+    )

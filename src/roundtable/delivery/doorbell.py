@@ -1,0 +1,46 @@
+"""The doorbell: how committed outbox rows are announced to whoever sends them.
+
+The broker carries only message ids (DESIGN §2); the rows hold the truth, so a
+lost ring costs only time: the periodic sweep rings again for stale rows.
+With a broker configured, ringing sends Celery tasks; inside ``roundtable serve``
+without a broker, the in-process runner installs itself here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+log = logging.getLogger(__name__)
+
+Bell = Callable[[Sequence[int]], None]
+
+_bell: Bell | None = None
+
+
+def install(bell: Bell | None) -> None:
+    """Make ``bell`` receive every ring from now on (``None``: back to the default)."""
+    global _bell
+    _bell = bell
+
+
+def ring(message_ids: Sequence[int]) -> None:
+    """Announce rows that are ready to send. Never raises: the sweep is the safety net."""
+    bell = _bell or _default_bell()
+    if bell is None:
+        return
+    try:
+        bell(list(message_ids))
+    except Exception:
+        log.warning("could not announce %d message(s); the sweep will pick them up",
+                    len(message_ids), exc_info=True)
+
+
+def _default_bell() -> Bell | None:
+    from roundtable.config import get_settings
+
+    if not get_settings().broker_url:
+        return None
+    from workers.tasks import enqueue_messages
+
+    return enqueue_messages

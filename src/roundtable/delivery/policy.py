@@ -1,0 +1,70 @@
+"""Pure rules of delivery: whether a message still applies, and when to try again."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from roundtable.events.model import EventStatus
+from roundtable.invitations.model import Status
+
+#: a claim older than this is presumed lost (the worker died) and the row goes back to the queue
+LEASE = timedelta(minutes=5)
+#: a queued row announced longer ago than this is announced again by the sweep
+REANNOUNCE_AFTER = timedelta(minutes=2)
+#: after this many attempts a temporary failure becomes a permanent one
+MAX_ATTEMPTS = 8
+#: backoff after the first temporary failure, doubled each time, capped
+FIRST_BACKOFF = 5.0
+MAX_BACKOFF = 600.0
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds to wait after ``attempts`` failed tries: exponential, capped, with jitter.
+
+    The cap stays far below the broker's visibility timeout (one hour for Redis),
+    so a retried task is never redelivered while it is still waiting.
+    """
+    base = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, attempts - 1))
+    jitter = (rng or random).uniform(0.75, 1.25)
+    return round(base * jitter, 3)
+
+
+def reason_to_drop(
+    kind: str,
+    *,
+    event_status: str,
+    invitation_status: str,
+    unsubscribed: bool,
+    bounced: bool,
+) -> str | None:
+    """Why a queued message no longer applies at send time, or ``None`` when it does.
+
+    Rows can wait for days (reminders); by then the invitee may have declined, the
+    event may be cancelled, the address may have bounced. Re-checking here is what
+    keeps stale mail from going out.
+    """
+    if bounced:
+        return "the address bounced earlier"
+    if kind == "cancellation":
+        return None
+    if event_status == EventStatus.CANCELLED:
+        return "the event was cancelled"
+    if invitation_status == Status.CANCELLED:
+        return "the invitation was withdrawn"
+    if kind == "reminder" and invitation_status not in (Status.ACCEPTED, Status.TENTATIVE):
+        return f"the invitee is {invitation_status}, reminders go to those attending"
+    if kind == "nudge" and invitation_status != Status.INVITED:
+        return "the invitee has replied"
+    if kind == "update" and invitation_status == Status.DECLINED:
+        return "the invitee declined"
+    if kind == "followup" and unsubscribed:
+        return "the contact unsubscribed"
+    return None
+
+
+def is_bad_address(code: int | None, text: str | None) -> bool:
+    """A 5.1.x answer (unknown mailbox, bad address): stop writing to that address."""
+    if code is None or not 500 <= code < 600:
+        return False
+    return bool(text) and " 5.1." in f" {text}"

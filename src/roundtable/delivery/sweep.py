@@ -1,0 +1,74 @@
+"""The safety net: put lost claims back in the queue and announce what is due.
+
+Runs every ``ROUNDTABLE_DISPATCH_INTERVAL`` seconds (beat, or the in-process
+scheduler). Idempotent: two sweeps at once announce some rows twice, and the
+claim in :mod:`roundtable.delivery.deliver` lets only one worker send each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from roundtable.db import write_session
+from roundtable.delivery import policy
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.outbox import ring_after_commit
+from roundtable.schedule.rules import MISSED_AFTER, SCHEDULED_KINDS
+
+#: most rows announced per sweep; the rest wait for the next one
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reclaimed: int
+    missed: int
+    announced: list[int]
+
+
+def sweep(now: datetime) -> SweepResult:
+    """Reclaim lost claims, mark long-missed reminders, announce due rows not announced lately."""
+    with write_session() as session:
+        reclaimed = session.execute(
+            update(Message)
+            .where(
+                col(Message.status) == MessageStatus.SENDING,
+                col(Message.lease_until) < now,
+            )
+            .values(status=MessageStatus.QUEUED, lease_until=None, enqueued_at=None, updated_at=now)
+        ).rowcount
+        # Reminders far past due (the service was down) would mislead: mark them missed.
+        missed = session.execute(
+            update(Message)
+            .where(
+                col(Message.status) == MessageStatus.QUEUED,
+                col(Message.kind).in_(SCHEDULED_KINDS),
+                col(Message.due_at) < now - MISSED_AFTER,
+            )
+            .values(status=MessageStatus.MISSED, updated_at=now)
+        ).rowcount
+        stale = now - policy.REANNOUNCE_AFTER
+        due = session.exec(
+            select(Message.id)
+            .where(
+                Message.status == MessageStatus.QUEUED,
+                col(Message.due_at) <= now,
+                or_(col(Message.enqueued_at).is_(None), col(Message.enqueued_at) < stale),
+            )
+            .order_by(col(Message.due_at))
+            .limit(BATCH)
+        ).all()
+        ids = [int(message_id) for message_id in due if message_id is not None]
+        if ids:
+            for start in range(0, len(ids), 1000):
+                session.execute(
+                    update(Message)
+                    .where(col(Message.id).in_(ids[start : start + 1000]))
+                    .values(enqueued_at=now)
+                )
+            ring_after_commit(session, ids)
+    return SweepResult(reclaimed=reclaimed or 0, missed=missed or 0, announced=ids)

@@ -1,0 +1,97 @@
+"""``roundtable demo``: the whole workflow on embedded defaults, then the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from roundtable.config import get_settings
+from roundtable.db import read_session, write_session
+from roundtable.delivery.local import LocalRunner
+from roundtable.events.changes import apply_event_file
+from roundtable.invitations.model import Invitation
+from roundtable.invitations.sending import send_invitations
+from roundtable.invitations.tokens import derive_token
+from roundtable.mail.model import Message
+from roundtable.migrate import upgrade
+from roundtable.paths import examples_dir
+from roundtable.people.model import Contact
+from roundtable.people.service import import_invitee_file
+from roundtable.serve import run_server
+from roundtable.staff.accounts import add_staff
+from roundtable.staff.model import StaffUser
+from roundtable.types import utcnow
+
+DEMO_STAFF_EMAIL = "demo@roundtable.example.org"
+DEMO_STAFF_PASSWORD = "roundtable-demo"
+EVENT_FILE = "inter-ethnic-city.toml"
+INVITEE_FILE = "invitees.csv"
+
+
+def run_demo(*, host: str, port: int) -> None:
+    """Load the example, send its invitations into the outbox, print where to look, serve."""
+    settings = get_settings()
+    say = typer.echo
+    upgrade()
+    examples = examples_dir()
+    outcome = apply_event_file(examples / EVENT_FILE, now=utcnow())
+    slug = outcome.slug
+    say(f"• event {slug}: {'created' if outcome.created else 'already loaded'}")
+    imported = import_invitee_file(examples / INVITEE_FILE, slug, skip_invalid=False)
+    say(f"• invitees: {imported.created} new, {imported.unchanged + imported.updated} known")
+    _ensure_demo_staff()
+
+    runner = LocalRunner(workers=2, dispatch_interval=settings.dispatch_interval)
+    runner.start()
+    queued = send_invitations(slug, now=utcnow())
+    say(f"• invitations queued: {queued}")
+    runner.wait_idle(timeout=120)
+    say(f"• outbox: {_outbox_summary()} — mail is written to {_mail_target(settings.mail_url)}")
+    base = settings.public_base_url
+    say("")
+    say(f"Dashboard:   {base}/dashboard   (login {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD})")
+    link = _one_rsvp_link(base, settings.resolved_secret_key())
+    if link:
+        say(f"RSVP link:   {link}")
+    say("Press Ctrl-C to stop.")
+    run_server(host=host, port=port, runner=runner)
+
+
+def _ensure_demo_staff() -> None:
+    with write_session() as session:
+        exists = session.exec(select(StaffUser).where(StaffUser.email == DEMO_STAFF_EMAIL)).first()
+        if exists is None:
+            add_staff(session, DEMO_STAFF_EMAIL, "admin", DEMO_STAFF_PASSWORD)
+
+
+def _outbox_summary() -> str:
+    with read_session() as session:
+        counts = session.exec(
+            select(Message.status, func.count()).group_by(Message.status)
+        ).all()
+    return ", ".join(f"{n} {status}" for status, n in counts) or "empty"
+
+
+def _one_rsvp_link(base: str, secret: str) -> str | None:
+    with read_session() as session:
+        row = session.exec(
+            select(Invitation, Contact)
+            .join(Contact, col(Contact.id) == Invitation.contact_id)
+            .where(col(Invitation.token_salt).is_not(None))
+            .order_by(col(Invitation.id))
+        ).first()
+    if row is None:
+        return None
+    invitation, contact = row
+    assert invitation.id is not None and invitation.token_salt is not None
+    token = derive_token(secret, invitation.id, invitation.token_salt)
+    return f"{base}/rsvp/{token}   ({contact.display_name})"
+
+
+def _mail_target(mail_url: str) -> str:
+    if mail_url.startswith("file://"):
+        return str(Path(mail_url.removeprefix("file://")))
+    return mail_url.split("@")[-1]

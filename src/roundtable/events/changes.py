@@ -1,0 +1,94 @@
+"""Loading an event file and acting on what changed: updates, rescheduled reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from roundtable.db import write_session
+from roundtable.events.model import Event
+from roundtable.events.service import LoadResult, load_event
+from roundtable.events.spec import parse_event_file
+from roundtable.invitations.model import Invitation, Status
+from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.schedule.service import resync_schedule
+
+#: who hears of a change of time or place: everyone invited who has not declined
+UPDATE_RECIPIENTS = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED)
+
+
+@dataclass(frozen=True)
+class EventFileOutcome:
+    slug: str
+    created: bool
+    changed_fields: tuple[str, ...]
+    sequence: int
+    updates_queued: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.slug,
+            "created": self.created,
+            "changed": list(self.changed_fields),
+            "sequence": self.sequence,
+            "updates_queued": self.updates_queued,
+        }
+
+
+def apply_event_file(path: Path, *, now: datetime) -> EventFileOutcome:
+    """Validate the file, then create or update the event and its mail in one transaction."""
+    spec = parse_event_file(path)
+    with write_session() as session:
+        result = load_event(session, spec, now)
+        updates = react_to_change(session, result, now)
+        event = result.event
+        return EventFileOutcome(
+            slug=event.slug,
+            created=result.created,
+            changed_fields=tuple(result.changed_fields),
+            sequence=event.sequence,
+            updates_queued=updates,
+        )
+
+
+def react_to_change(
+    session: Session, result: LoadResult, now: datetime, previous: dict[str, Any] | None = None
+) -> int:
+    """Queue the update mail for a change of time or place, and reschedule reminders."""
+    event = result.event
+    if result.created:
+        return 0
+    queued = 0
+    if result.schedule_changed:
+        queued = _queue_updates(session, event, result.changed_fields, now)
+    if result.schedule_changed or result.rules_changed:
+        resync_schedule(session, event, now)
+    return queued
+
+
+def _queue_updates(
+    session: Session, event: Event, changed_fields: tuple[str, ...] | list[str], now: datetime
+) -> int:
+    assert event.id is not None
+    invitation_ids = session.exec(
+        select(Invitation.id).where(
+            Invitation.event_id == event.id, col(Invitation.status).in_(UPDATE_RECIPIENTS)
+        )
+    ).all()
+    outgoing = [
+        OutgoingMessage(
+            event_id=event.id,
+            invitation_id=int(invitation_id),
+            kind="update",
+            mailing=f"update:{event.sequence}",
+            due_at=now,
+            context={"sequence": event.sequence, "changed": list(changed_fields)},
+        )
+        for invitation_id in invitation_ids
+        if invitation_id is not None
+    ]
+    return len(queue_messages(session, outgoing))

@@ -1,0 +1,85 @@
+"""Publishing an event's recommendations and scheduling the follow-up mailing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from roundtable.db import write_session
+from roundtable.errors import InputError, NotFound, Problem
+from roundtable.events.model import Event
+from roundtable.invitations.model import Invitation, Status
+from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.schedule.rules import followup_due
+
+#: the follow-up is decided per invitee at send time (attended? declined?); these may get one
+FOLLOWUP_CANDIDATES = (Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED, Status.DECLINED)
+MAX_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    followups_scheduled: int
+    due_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"followups_scheduled": self.followups_scheduled, "due_at": self.due_at.isoformat()}
+
+
+def read_recommendations(path: Path) -> str:
+    """The Markdown text, checked: UTF-8, not empty, not huge."""
+    data = path.read_bytes()
+    source = str(path)
+    if len(data) > MAX_BYTES:
+        raise InputError([Problem(f"is larger than {MAX_BYTES} bytes", source=source)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError([Problem("is not UTF-8 text", source=source, line=line)]) from None
+    if "\x00" in text:
+        raise InputError([Problem("contains a NUL character", source=source)])
+    if not text.strip():
+        raise InputError([Problem("is empty", source=source)])
+    return text.replace("\r\n", "\n")
+
+
+def publish_recommendations(slug: str, path: Path, *, now: datetime) -> PublishResult:
+    """Store the recommendations and queue one follow-up row per possible recipient."""
+    text = read_recommendations(path)
+    with write_session() as session:
+        event = session.exec(select(Event).where(Event.slug == slug)).first()
+        if event is None:
+            raise NotFound(f"no event with slug {slug!r}")
+        if event.is_cancelled:
+            raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
+        assert event.id is not None
+        event.recommendations = text
+        event.recommendations_published_at = now
+        event.updated_at = now
+        session.add(event)
+        due = followup_due(event, now)
+        recipients = session.exec(
+            select(Invitation.id).where(
+                Invitation.event_id == event.id, col(Invitation.status).in_(FOLLOWUP_CANDIDATES)
+            )
+        ).all()
+        queued = queue_messages(
+            session,
+            [
+                OutgoingMessage(
+                    event_id=event.id,
+                    invitation_id=int(invitation_id),
+                    kind="followup",
+                    mailing="followup",
+                    due_at=due,
+                )
+                for invitation_id in recipients
+                if invitation_id is not None
+            ],
+        )
+        return PublishResult(followups_scheduled=len(queued), due_at=due)

@@ -1,0 +1,36 @@
+"""Check-in: who actually came, for the report and the follow-up mailing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+
+from roundtable.db import write_session
+from roundtable.errors import NotFound
+from roundtable.events.model import Event
+from roundtable.invitations.model import Invitation
+from roundtable.people.emails import normalise_email
+from roundtable.people.model import Contact
+
+
+def check_in(slug: str, email: str, *, now: datetime) -> bool:
+    """Mark the invitee as attended; ``False`` when they were checked in already."""
+    address = normalise_email(email) or email.strip().lower()
+    with write_session() as session:
+        row = session.exec(
+            select(Invitation)
+            .join(Event, Event.id == Invitation.event_id)  # type: ignore[arg-type]
+            .join(Contact, Contact.id == Invitation.contact_id)  # type: ignore[arg-type]
+            .where(Event.slug == slug, Contact.email == address)
+        ).first()
+        if row is None:
+            if session.exec(select(Event).where(Event.slug == slug)).first() is None:
+                raise NotFound(f"no event with slug {slug!r}")
+            raise NotFound(f"{address} is not on the list of {slug!r}")
+        if row.attended_at is not None:
+            return False
+        row.attended_at = now
+        row.updated_at = now
+        session.add(row)
+        return True

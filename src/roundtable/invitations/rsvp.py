@@ -1,0 +1,258 @@
+"""The reply state machine: what an invitee's answer does to their invitation.
+
+Pure: no database, no clock. The caller counts the seats, knows the capacity and
+whether the deadline has passed, and stores what :func:`respond` decides. Keeping
+the rules here lets them be read, and tested, in one place (DESIGN §1).
+
+Seats: an accepted invitation holds ``1 + guests`` seats; nobody else holds any.
+An acceptance that does not fit goes to the waiting list; a decline, a "maybe"
+or fewer guests give seats back, and the caller then promotes whoever waits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from roundtable.errors import InputError, Problem
+from roundtable.invitations.model import Status
+from roundtable.people.emails import email_problem, normalise_email
+
+ACCEPT = "accept"
+DECLINE = "decline"
+TENTATIVE = "tentative"
+RESPONSES = (ACCEPT, DECLINE, TENTATIVE)
+
+MAX_NOTES = 2000
+MAX_NAME = 200
+
+#: Why a reply was not taken; the page then says whom to contact.
+DEADLINE_PASSED = "deadline_passed"
+#: The invitation or its event can no longer be answered (cancelled, never sent).
+CLOSED = "closed"
+
+#: The statuses from which an invitee may answer.
+ANSWERABLE = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED, Status.WAITLISTED)
+
+_GUESTS = re.compile(r"^[0-9]{1,4}$")
+_LINE_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An invitee's answer, as given on the form or by staff on their behalf."""
+
+    response: str
+    guests: int = 0
+    notes: str = ""
+    substitute_name: str = ""
+    substitute_email: str = ""
+
+    @property
+    def names_representative(self) -> bool:
+        return bool(self.substitute_name or self.substitute_email)
+
+
+class ReplyError(InputError):
+    """The reply cannot be taken as given; every problem names its form field."""
+
+    @property
+    def field(self) -> str:
+        return self.problems[0].field or ""
+
+    @property
+    def message(self) -> str:
+        return self.problems[0].message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a reply does: the status to store, and what must follow from it."""
+
+    status: str
+    guests: int
+    #: the reply changes something, so it is logged and confirmed by mail
+    changed: bool
+    #: seats this reply gives back; the caller promotes waiting invitees into them
+    seats_freed: int = 0
+    #: why nothing was recorded (:data:`DEADLINE_PASSED`, :data:`CLOSED`), else ``None``
+    refusal: str | None = None
+
+    @property
+    def confirmation_due(self) -> bool:
+        return self.changed and self.refusal is None
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+
+def representative_email(reply: Reply) -> str:
+    """The representative's address as stored (lower case), or ``""`` when none is named."""
+    if not reply.names_representative:
+        return ""
+    return normalise_email(reply.substitute_email) or reply.substitute_email.strip().lower()
+
+
+def seats_for(status: str, guests: int) -> int:
+    """Seats an invitation holds: only accepted invitations hold any."""
+    return 1 + guests if status == Status.ACCEPTED else 0
+
+
+def reply_from_form(fields: Mapping[str, str], *, max_guests: int) -> Reply:
+    """Read a reply from submitted form fields, reporting every problem at once."""
+    problems: list[Problem] = []
+    raw_guests = fields.get("guests", "").strip()
+    guests = 0
+    if raw_guests:
+        if _GUESTS.match(raw_guests):
+            guests = int(raw_guests)
+        else:
+            problems.append(_problem("guests", _guests_message(max_guests)))
+    reply = Reply(
+        response=fields.get("response", "").strip().lower(),
+        guests=guests,
+        notes=normalise_notes(fields.get("notes", "")),
+        substitute_name=fields.get("substitute_name", "").strip(" \t"),
+        substitute_email=fields.get("substitute_email", "").strip(" \t"),
+    )
+    already = {problem.field for problem in problems}
+    problems += [p for p in reply_problems(reply, max_guests=max_guests) if p.field not in already]
+    if problems:
+        raise ReplyError(problems)
+    return reply
+
+
+def normalise_notes(notes: str) -> str:
+    """Browsers send CRLF from a textarea; store plain newlines, without outer blanks."""
+    return notes.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def reply_problems(reply: Reply, *, max_guests: int) -> list[Problem]:
+    """Everything wrong with ``reply``; an empty list when it can be taken."""
+    problems: list[Problem] = []
+    if reply.response not in RESPONSES:
+        problems.append(_problem("response", "Choose one of: accept, tentative (maybe), decline."))
+    if not 0 <= reply.guests <= max_guests:
+        problems.append(_problem("guests", _guests_message(max_guests)))
+    if len(reply.notes) > MAX_NOTES:
+        problems.append(_problem("notes", f"Notes can be at most {MAX_NOTES:,} characters long."))
+    elif any(_is_forbidden_control(c, allow_newlines=True) for c in reply.notes):
+        problems.append(_problem("notes", "Notes contain control characters; please remove them."))
+    if reply.names_representative:
+        problems += _representative_problems(reply)
+    return problems
+
+
+def respond(
+    current_status: str,
+    reply: Reply,
+    *,
+    seats_taken: int,
+    capacity: int | None,
+    max_guests: int,
+    deadline_passed: bool,
+    current_guests: int = 0,
+    current_notes: str = "",
+    current_representative: str = "",
+) -> Outcome:
+    """Decide what ``reply`` does to an invitation that stands at ``current_status``.
+
+    ``seats_taken`` counts every accepted invitation of the event, this one
+    included; ``current_representative`` is the email of the representative the
+    invitee named before, if any. Raises :class:`ReplyError` when the reply itself
+    is invalid, or when an accepted invitee asks for more guests than there are
+    seats left (they keep the seat they have rather than fall onto the waiting list).
+    """
+    unchanged = Outcome(status=current_status, guests=current_guests, changed=False)
+    if current_status not in ANSWERABLE:
+        return _refused(unchanged, CLOSED)
+    if deadline_passed:
+        return _refused(unchanged, DEADLINE_PASSED)
+    problems = reply_problems(reply, max_guests=max_guests)
+    if problems:
+        raise ReplyError(problems)
+
+    held = seats_for(current_status, current_guests)
+    others = seats_taken - held
+    if reply.response == ACCEPT:
+        wanted = 1 + reply.guests
+        fits = capacity is None or others + wanted <= capacity
+        if fits:
+            status = Status.ACCEPTED
+        elif current_status == Status.ACCEPTED:
+            room = max(capacity - others - 1, 0) if capacity is not None else 0
+            raise ReplyError([_problem("guests", _no_room_message(room))])
+        else:
+            status = Status.WAITLISTED
+    elif reply.response == TENTATIVE:
+        status = Status.TENTATIVE
+    else:
+        status = Status.DECLINED
+
+    freed = max(held - seats_for(status, reply.guests), 0)
+    changed = (
+        status != current_status
+        or reply.guests != current_guests
+        or reply.notes != current_notes
+        or representative_email(reply) != current_representative.lower()
+    )
+    return Outcome(status=status, guests=reply.guests, changed=changed, seats_freed=freed)
+
+
+def _refused(unchanged: Outcome, refusal: str) -> Outcome:
+    return Outcome(status=unchanged.status, guests=unchanged.guests, changed=False, refusal=refusal)
+
+
+def _representative_problems(reply: Reply) -> list[Problem]:
+    problems: list[Problem] = []
+    name, email = reply.substitute_name, reply.substitute_email
+    if reply.response != DECLINE:
+        problems.append(
+            _problem(
+                "response",
+                "A representative attends in your place: choose “Decline”, "
+                "or leave the representative's name and email empty.",
+            )
+        )
+    if not name:
+        problems.append(_problem("substitute_name", "Give your representative's name."))
+    elif any(_is_forbidden_control(c, allow_newlines=False) for c in name):
+        problems.append(_problem("substitute_name", "The name must be on a single line."))
+    elif len(name) > MAX_NAME:
+        problems.append(
+            _problem("substitute_name", f"The name can be at most {MAX_NAME} characters long.")
+        )
+    if not email or email_problem(email) is not None:
+        problems.append(
+            _problem(
+                "substitute_email",
+                "Give your representative's email address, like name@example.org.",
+            )
+        )
+    return problems
+
+
+def _is_forbidden_control(char: str, *, allow_newlines: bool) -> bool:
+    if allow_newlines and char in "\n\t":
+        return False
+    if char in _LINE_BREAKS:
+        return True
+    return ord(char) < 32 or 127 <= ord(char) < 160
+
+
+def _guests_message(max_guests: int) -> str:
+    if max_guests == 0:
+        return "This invitation is for you alone; guests cannot be added."
+    return f"The number of guests must be a whole number from 0 to {max_guests}."
+
+
+def _no_room_message(room: int) -> str:
+    if room == 0:
+        return "The meeting is full: your seat is kept, but no guests can be added."
+    return f"The meeting is nearly full: your seat is kept, and at most {room} guests can come."
+
+
+def _problem(field: str, message: str) -> Problem:
+    return Problem(message=message, field=field)

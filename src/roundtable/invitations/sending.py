@@ -1,0 +1,75 @@
+"""Turning imported invitees into invitations: a token and an outbox row each, in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from roundtable.config import get_settings
+from roundtable.db import write_session
+from roundtable.errors import InputError, NotFound, Problem
+from roundtable.events.model import Event
+from roundtable.invitations.model import Invitation, Status
+from roundtable.invitations.tokens import derive_token, hash_token, new_salt
+from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.schedule.service import schedule_for
+
+Progress = Callable[[int, int], None]
+
+CHUNK = 500
+
+
+def send_invitations(slug: str, *, now: datetime, progress: Progress | None = None) -> int:
+    """Invite everyone on the event's list who has no invitation yet; return how many.
+
+    All or nothing: the tokens, the status changes and the outbox rows commit in
+    one transaction, and the workers hear of the rows only after the commit.
+    Running it again queues nothing new. The event's reminders and nudge are
+    scheduled for these invitations in the same transaction.
+    """
+    secret = get_settings().resolved_secret_key()
+    with write_session() as session:
+        event = session.exec(select(Event).where(Event.slug == slug)).first()
+        if event is None:
+            raise NotFound(f"no event with slug {slug!r}")
+        if event.is_cancelled:
+            raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
+        assert event.id is not None
+        pending = session.exec(
+            select(Invitation)
+            .where(Invitation.event_id == event.id, Invitation.status == Status.NOT_INVITED)
+            .order_by(col(Invitation.id))
+        ).all()
+        total = len(pending)
+        if progress:
+            progress(0, total)
+        for start in range(0, total, CHUNK):
+            chunk = pending[start : start + CHUNK]
+            outgoing = []
+            for invitation in chunk:
+                assert invitation.id is not None
+                invitation.token_salt = new_salt()
+                invitation.token_hash = hash_token(
+                    derive_token(secret, invitation.id, invitation.token_salt)
+                )
+                invitation.status = Status.INVITED
+                invitation.invited_at = now
+                invitation.updated_at = now
+                outgoing.append(
+                    OutgoingMessage(
+                        event_id=event.id,
+                        invitation_id=invitation.id,
+                        kind="invitation",
+                        mailing="invitation",
+                        context={"sequence": event.sequence},
+                        due_at=now,
+                    )
+                )
+            session.flush()
+            queue_messages(session, outgoing)
+            schedule_for(session, event, [m.invitation_id for m in outgoing], now)
+            if progress:
+                progress(min(start + CHUNK, total), total)
+        return total

@@ -1,0 +1,100 @@
+"""Writing messages into the outbox: inside the caller's transaction, once per mailing.
+
+The state change that causes a message and the message's row commit together
+(DESIGN §2). The unique key (invitation, mailing) makes queueing idempotent:
+asking twice for the same mailing to the same invitee yields one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from roundtable.delivery import doorbell
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.types import utcnow
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What to queue: one mailing to one invitation."""
+
+    event_id: int
+    invitation_id: int
+    kind: str
+    mailing: str
+    due_at: datetime | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> list[int]:
+    """Insert the rows that do not exist yet; return the ids of those inserted.
+
+    Rows due now are announced to the workers once the transaction commits; later
+    ones wait for the dispatcher (no broker ETA for anything far ahead, DESIGN §3).
+    """
+    if not messages:
+        return []
+    now = utcnow()
+    values = [
+        {
+            "event_id": m.event_id,
+            "invitation_id": m.invitation_id,
+            "kind": m.kind,
+            "mailing": m.mailing,
+            "status": MessageStatus.QUEUED,
+            "due_at": m.due_at or now,
+            "enqueued_at": now if (m.due_at or now) <= now else None,
+            "context": m.context,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for m in messages
+    ]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted: list[int] = []
+    due_now: list[int] = []
+    for start in range(0, len(values), 500):
+        statement = (
+            insert(Message)
+            .values(values[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["invitation_id", "mailing"])
+            .returning(Message.id, Message.due_at)  # type: ignore[arg-type]
+        )
+        rows = session.execute(statement).all()
+        inserted.extend(row[0] for row in rows)
+        due_now.extend(row[0] for row in rows if row[1] <= now)
+    ring_after_commit(session, due_now)
+    return inserted
+
+
+def queue_message(session: Session, message: OutgoingMessage) -> int | None:
+    """Queue one message; ``None`` when that mailing already has a row for the invitee."""
+    ids = queue_messages(session, [message])
+    return ids[0] if ids else None
+
+
+def ring_after_commit(session: Session, message_ids: Iterable[int]) -> None:
+    """Tell the workers about these rows, but only if and when the transaction commits."""
+    pending: list[int] = session.info.setdefault("roundtable_ring", [])
+    if not pending:
+        sa_event.listen(session, "after_commit", _ring_pending, once=True)
+        sa_event.listen(session, "after_rollback", _forget_pending, once=True)
+    pending.extend(message_ids)
+
+
+def _ring_pending(session: Session) -> None:
+    ids = session.info.pop("roundtable_ring", [])
+    if ids:
+        doorbell.ring(ids)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop("roundtable_ring", None)

@@ -1,0 +1,23 @@
+"""Creating and upgrading the schema with Alembic (``roundtable db upgrade``)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from roundtable.db import get_engine
+from roundtable.paths import migrations_dir
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+def upgrade(revision: str = "head") -> None:
+    """Bring the configured database to ``revision``; a no-op when it is there already."""
+    config = alembic_config()
+    with get_engine().connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,31 @@
+"""The web application: RSVP pages for invitees, the dashboard and API for staff."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from roundtable import __version__
+from roundtable.db import get_engine
+
+
+def create_app() -> FastAPI:
+    """Build the application; settings and the database are read from the environment."""
+    app = FastAPI(
+        title="Roundtable",
+        version=__version__,
+        description="Invitation and RSVP workflow for high-level meetings.",
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        """200 when the database answers, 503 otherwise (load balancers read the code)."""
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return app
