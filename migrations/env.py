@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from roundtable.db import build_engine
 from roundtable.config import get_settings
+from roundtable.db import build_engine
 from roundtable.models import metadata
 
 config = context.config

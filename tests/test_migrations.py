@@ -1,0 +1,49 @@
+"""``roundtable db upgrade`` builds the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from roundtable import db
+from roundtable.config import get_settings
+from roundtable.migrate import upgrade
+from roundtable.models import metadata
+
+
+def _upgrade_twice_and_compare(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUNDTABLE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    db.reset_engines()
+    upgrade()
+    upgrade()  # safe to run repeatedly
+    engine = db.get_engine()
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), metadata
+        )
+    assert diff == [], f"the models and the migrations disagree: {diff}"
+
+
+def test_upgrade_on_sqlite(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _upgrade_twice_and_compare(f"sqlite:///{tmp_path / 'fresh.db'}", env)
+
+
+def test_upgrade_on_postgresql(env: pytest.MonkeyPatch, postgres_url: str) -> None:
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = "roundtable_migrations_check"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = postgres_url.rsplit("/", 1)[0] + "/" + name
+        _upgrade_twice_and_compare(url, env)
+    finally:
+        db.reset_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
