@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, repr=False)
     dispatch_interval: float = 30.0
     mail_rate: float = 0.0
+    #: seconds a worker may hold a claimed message before the sweep presumes it dead
+    claim_lease: float = 300.0
+    #: seconds after which a queued, due message that was announced is announced again
+    reannounce_after: float = 120.0
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once into ``var/secret_key``."""

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
+from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.delivery import policy
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
@@ -32,7 +32,7 @@ def claim(message_id: int, now: datetime) -> int | None:
             .values(
                 status=MessageStatus.SENDING,
                 attempts=col(Message.attempts) + 1,
-                lease_until=now + policy.LEASE,
+                lease_until=now + timedelta(seconds=get_settings().claim_lease),
                 updated_at=now,
             )
             .returning(col(Message.attempts))

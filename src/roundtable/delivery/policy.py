@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 from roundtable.events.model import EventStatus
 from roundtable.invitations.model import Status
 
-#: a claim older than this is presumed lost (the worker died) and the row goes back to the queue
-LEASE = timedelta(minutes=5)
-#: a queued row announced longer ago than this is announced again by the sweep
-REANNOUNCE_AFTER = timedelta(minutes=2)
 #: after this many attempts a temporary failure becomes a permanent one
 MAX_ATTEMPTS = 8
 #: backoff after the first temporary failure, doubled each time, capped

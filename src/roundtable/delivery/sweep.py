@@ -8,13 +8,13 @@ claim in :mod:`roundtable.delivery.deliver` lets only one worker send each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
+from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.delivery import policy
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import ring_after_commit
 from roundtable.schedule.rules import MISSED_AFTER, SCHEDULED_KINDS
@@ -51,7 +51,7 @@ def sweep(now: datetime) -> SweepResult:
             )
             .values(status=MessageStatus.MISSED, updated_at=now)
         ).rowcount
-        stale = now - policy.REANNOUNCE_AFTER
+        stale = now - timedelta(seconds=get_settings().reannounce_after)
         due = session.exec(
             select(Message.id)
             .where(
