@@ -1,0 +1,100 @@
+"""Shared pieces of the benchmarks: a counting SMTP sink, throwaway databases, memory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("ROUNDTABLE_BENCH_POSTGRES",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+class CountingHandler:
+    """Accepts every message and counts it: the cheapest server we can measure against."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.count += 1
+        self.recipients.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[CountingHandler, int]]:
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=0, data_size_limit=10_000_000)
+    controller.start()
+    try:
+        yield handler, controller.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def throwaway_postgres(prefix: str = "roundtable_bench") -> Iterator[str]:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def peak_rss_mb(pids: list[int]) -> float:
+    """The largest peak resident size (VmHWM) among these processes, in MiB."""
+    peaks = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except FileNotFoundError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    found = [pid]
+    for child_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = child_file.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            found.extend(process_tree(int(child_file.parent.name)))
+    return found
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    if not ordered:
+        return {"p50": 0.0, "p99": 0.0}
+    q = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered
+    return {"p50": statistics.median(ordered), "p99": q[98] if len(q) > 98 else ordered[-1]}
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,50 @@
+"""The whole delivery stack on real services: PostgreSQL, Redis, Celery, an SMTP server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy.engine import Engine
+
+from roundtable import db
+from roundtable.config import get_settings
+from tests.conftest import START_REDIS, _truncate
+from tests.mail.smtp_server import SmtpSink
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis database index of this run's own, emptied before and after."""
+    index = 1 + os.getpid() % 14
+    url = f"redis://127.0.0.1:6379/{index}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"Redis is not reachable at 127.0.0.1:6379 ({exc}); start it: {START_REDIS}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def pg_engine(env: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Engine:
+    """The run's PostgreSQL database, emptied, with the settings pointing at it."""
+    engine: Engine = request.getfixturevalue("_postgres_schema")
+    _truncate(engine)
+    env.setenv("ROUNDTABLE_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    get_settings.cache_clear()
+    db.reset_engines()
+    return db.get_engine()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
