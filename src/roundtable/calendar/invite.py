@@ -1,0 +1,258 @@
+"""Building the iCalendar file that goes with an invitation, an update or a cancellation.
+
+Pure: the event, its agenda, the invitee and the current instant come in,
+bytes come out. One VEVENT per file, with the event's stable UID and its
+SEQUENCE, so that calendar programs update the entry they already have
+instead of adding a second one.
+
+Methods (RFC 5546):
+
+- ``REQUEST``: the invitation, an update, a confirmation after an RSVP, and
+  the invitee's own ``invite.ics`` download. The download uses REQUEST too, with
+  the invitee's current PARTSTAT, so that it is the same calendar entry as the
+  one the mail carried and later updates apply to it.
+- ``CANCEL``: the event was cancelled, or the invitee declined and their copy
+  should leave their calendar.
+- ``PUBLISH``: a plain, public copy of the event with no ATTENDEE line (RFC 5546
+  forbids attendees in PUBLISH), for a page anyone may download.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, vCalAddress, vText
+from icalendar import Event as VEvent
+
+from roundtable.calendar.timezones import vtimezone
+from roundtable.events.model import AgendaItem, Event
+from roundtable.invitations.model import ROLES, Invitation, Status
+from roundtable.people.model import Contact
+
+PRODID = "-//Roundtable//Roundtable//EN"
+
+Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
+PartStat = Literal["NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE"]
+METHODS: tuple[str, ...] = get_args(Method)
+PARTSTATS: tuple[str, ...] = get_args(PartStat)
+
+ALARM_BEFORE = timedelta(hours=1)
+"""When the calendar program reminds the invitee; the reminder mails cover the days before."""
+
+ICAL_ROLES = {
+    "participant": "REQ-PARTICIPANT",
+    "speaker": "REQ-PARTICIPANT",
+    "panellist": "REQ-PARTICIPANT",
+    "moderator": "CHAIR",
+    "observer": "OPT-PARTICIPANT",
+}
+
+PARTSTAT_OF_STATUS: dict[str, PartStat] = {
+    Status.NOT_INVITED: "NEEDS-ACTION",
+    Status.INVITED: "NEEDS-ACTION",
+    Status.ACCEPTED: "ACCEPTED",
+    Status.TENTATIVE: "TENTATIVE",
+    Status.WAITLISTED: "TENTATIVE",
+    Status.DECLINED: "DECLINED",
+    Status.CANCELLED: "DECLINED",
+}
+"""How an invitation's state shows in a calendar; a waiting-list place is not yet a seat."""
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """The one invitee a calendar file is addressed to."""
+
+    email: str
+    name: str
+    role: str = "participant"
+    partstat: PartStat = "NEEDS-ACTION"
+    rsvp: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.email or _LINE_BREAKS.search(self.email):
+            raise ValueError(f"attendee email {self.email!r} is not a single address")
+        if self.role not in ROLES:
+            raise ValueError(f"attendee role {self.role!r} is not one of {', '.join(ROLES)}")
+        if self.partstat not in PARTSTATS:
+            raise ValueError(f"PARTSTAT {self.partstat!r} is not one of {', '.join(PARTSTATS)}")
+
+    @classmethod
+    def of(cls, contact: Contact, invitation: Invitation) -> Attendee:
+        """The attendee for an invitation as it stands; a reply is asked for until one is given."""
+        partstat = PARTSTAT_OF_STATUS[invitation.status]
+        return cls(
+            email=contact.email,
+            name=contact.display_name,
+            role=invitation.role,
+            partstat=partstat,
+            rsvp=partstat == "NEEDS-ACTION",
+        )
+
+
+def build_calendar(
+    event: Event,
+    agenda: Sequence[AgendaItem],
+    *,
+    method: str,
+    attendee: Attendee | None,
+    now: datetime,
+    rsvp_url: str | None = None,
+    with_alarm: bool = True,
+) -> bytes:
+    """The whole ``text/calendar`` document, CRLF line endings, lines folded at 75 octets.
+
+    ``now`` becomes DTSTAMP. A cancellation (``CANCEL``, or any method for a
+    cancelled event) is ``STATUS:CANCELLED``, carries no alarm and no reply link.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    for name, instant in (("now", now), ("starts_at", event.starts_at), ("ends_at", event.ends_at)):
+        if instant.tzinfo is None:
+            raise ValueError(f"{name} must be an aware datetime, got {instant!r}")
+    cancelled = method == "CANCEL" or event.is_cancelled
+    zone = ZoneInfo(event.timezone)
+    starts = _wall_clock(event.starts_at, zone)
+    ends = _wall_clock(event.ends_at, zone)
+
+    calendar = Calendar()
+    calendar.add("PRODID", PRODID)
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", method)
+    calendar.add_component(vtimezone(event.timezone, event.starts_at.astimezone(zone).year))
+
+    vevent = VEvent()
+    vevent.add("UID", _Text(event.uid))
+    vevent.add("SEQUENCE", event.sequence)
+    vevent.add("DTSTAMP", now.astimezone(UTC).replace(microsecond=0))
+    vevent.add("DTSTART", starts)
+    vevent.add("DTEND", ends)
+    vevent.add("SUMMARY", _Text(event.title))
+    location = ", ".join(part for part in (event.venue, event.room, event.address) if part)
+    if location:
+        vevent.add("LOCATION", _Text(location))
+    reply_url = None if cancelled else rsvp_url
+    description = describe(event, agenda, reply_url, cancelled=cancelled)
+    if description:
+        vevent.add("DESCRIPTION", _Text(description))
+    url = reply_url or event.webcast_url
+    if url:
+        vevent.add("URL", url)
+    vevent.add("ORGANIZER", _address(event.organizer_email, event.organizer_name))
+    if attendee is not None and method != "PUBLISH":
+        vevent.add("ATTENDEE", _attendee(attendee))
+    vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("TRANSP", "OPAQUE")
+    vevent.add("CLASS", "PUBLIC")
+    if with_alarm and not cancelled:
+        vevent.add_component(_alarm(event.title))
+    calendar.add_component(vevent)
+    return bytes(calendar.to_ical())
+
+
+def describe(
+    event: Event, agenda: Sequence[AgendaItem], rsvp_url: str | None, *, cancelled: bool = False
+) -> str:
+    """The plain-text DESCRIPTION: reply link, programme, webcast and whom to ask.
+
+    Outlook ignores it (the mail body repeats all of it), but Google,
+    Apple and Thunderbird show it with the entry.
+    """
+    paragraphs = []
+    if cancelled:
+        paragraphs.append("This event has been cancelled.")
+    elif rsvp_url:
+        paragraphs.append(f"Please reply: {rsvp_url}")
+    lines = [_agenda_line(item) for item in sorted(agenda, key=lambda item: item.position)]
+    if lines:
+        paragraphs.append("\n".join(["Programme (local time):", *lines]))
+    if event.webcast_url:
+        paragraphs.append(f"Webcast: {event.webcast_url}")
+    contact = ", ".join(
+        part
+        for part in (
+            event.contact_name,
+            event.contact_office,
+            event.contact_phone,
+            event.contact_email,
+        )
+        if part
+    )
+    if contact:
+        paragraphs.append(f"For further information, please contact: {contact}")
+    return "\n\n".join(paragraphs)
+
+
+def _wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant on the venue's clock, or in UTC when that clock cannot say it.
+
+    In the hour repeated when daylight saving time ends, a wall-clock time
+    names two instants and readers take the first (RFC 5545, 3.3.5); an
+    instant in the second pass is written in UTC so that it is read right.
+    """
+    local = instant.astimezone(zone)
+    return instant.astimezone(UTC) if local.fold else local
+
+
+def _agenda_line(item: AgendaItem) -> str:
+    line = f"{item.time} {item.title}" if item.time else item.title
+    if item.speakers:
+        line += " — " + ", ".join(item.speakers)
+    return line
+
+
+class _Text(vText):
+    """A TEXT value escaped as RFC 5545 says.
+
+    icalendar's own escaping turns a literal backslash followed by ``N`` into
+    a line break and lets a lone CR through, which ends the line early; here
+    backslashes are escaped first, every kind of line break becomes ``\\n`` and
+    other control characters (which TEXT may not hold) are dropped.
+    """
+
+    def to_ical(self) -> bytes:
+        text = _CONTROL_CHARACTERS.sub("", _LINE_BREAKS.sub("\n", str(self)))
+        escaped = (
+            text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+        return escaped.encode(self.encoding)
+
+
+def _parameter_text(value: str) -> str:
+    """A value fit for a parameter such as CN: one line, no double quote (RFC 5545 forbids it)."""
+    one_line = _LINE_BREAKS.sub(" ", value)
+    return _CONTROL_CHARACTERS.sub("", one_line).replace('"', "'").strip()
+
+
+def _address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    common_name = _parameter_text(name)
+    if common_name:
+        address.params["CN"] = common_name
+    return address
+
+
+def _attendee(attendee: Attendee) -> vCalAddress:
+    address = _address(attendee.email, attendee.name)
+    address.params["CUTYPE"] = "INDIVIDUAL"
+    address.params["ROLE"] = ICAL_ROLES[attendee.role]
+    address.params["PARTSTAT"] = attendee.partstat
+    address.params["RSVP"] = "TRUE" if attendee.rsvp else "FALSE"
+    return address
+
+
+def _alarm(title: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("TRIGGER", -ALARM_BEFORE)
+    alarm.add("DESCRIPTION", _Text(title))
+    return alarm
