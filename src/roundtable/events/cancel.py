@@ -53,8 +53,7 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
                 col(Message.event_id) == event.id,
                 col(Message.status) == MessageStatus.QUEUED,
             )
-            .values(status=MessageStatus.DROPPED, last_response="event cancelled",
-                    updated_at=now)
+            .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now)
         ).rowcount
         recipients = session.exec(
             select(Invitation.id).where(

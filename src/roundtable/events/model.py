@@ -45,7 +45,9 @@ class Event(SQLModel, table=True):
     capacity: int | None = None
     max_guests: int = 0
     rsvp_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    reminder_offsets: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reminder_offsets: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     nudge_offset: int | None = None
     followup_offset: int | None = None
     co_organizers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -64,7 +66,6 @@ class Event(SQLModel, table=True):
     @property
     def is_cancelled(self) -> bool:
         return self.status == EventStatus.CANCELLED
-
 
 
 class AgendaItem(SQLModel, table=True):
