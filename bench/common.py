@@ -15,8 +15,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = os.environ.get("ROUNDTABLE_BENCH_POSTGRES",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "ROUNDTABLE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 class CountingHandler:
@@ -26,7 +27,7 @@ class CountingHandler:
         self.count = 0
         self.recipients: list[str] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
         self.recipients.extend(envelope.rcpt_tos)
         return "250 OK"

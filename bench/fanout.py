@@ -26,13 +26,15 @@ REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
 
 def configure(database_url: str, port: int) -> None:
-    os.environ.update({
-        "ROUNDTABLE_DATABASE_URL": database_url,
-        "ROUNDTABLE_BROKER_URL": REDIS,
-        "ROUNDTABLE_MAIL_URL": f"smtp://127.0.0.1:{port}",
-        "ROUNDTABLE_SECRET_KEY": "bench-secret-key-" + "x" * 32,
-        "ROUNDTABLE_BASE_URL": "https://rsvp.example.org",
-    })
+    os.environ.update(
+        {
+            "ROUNDTABLE_DATABASE_URL": database_url,
+            "ROUNDTABLE_BROKER_URL": REDIS,
+            "ROUNDTABLE_MAIL_URL": f"smtp://127.0.0.1:{port}",
+            "ROUNDTABLE_SECRET_KEY": "bench-secret-key-" + "x" * 32,
+            "ROUNDTABLE_BASE_URL": "https://rsvp.example.org",
+        }
+    )
     from roundtable import db
     from roundtable.config import get_settings
 
@@ -52,13 +54,22 @@ def create_invitees(count: int) -> None:
     start = (utcnow() + timedelta(days=60)).replace(microsecond=0)
     with write_session() as session:
         event = Event(
-            slug="bench", uid="bench@roundtable", title="The Inter-Ethnic City: Management and "
-            "Policies for a Better Integration of Migrants", format="High-Level Roundtable",
-            starts_at=start, ends_at=start + timedelta(hours=2), timezone="America/New_York",
-            venue="United Nations Headquarters", room="Conference Room 6",
-            address="405 East 42nd Street, New York, NY 10017", organizer_name="IOM New York",
-            organizer_email="events@iom.example.org", contact_name="Maria Rossi",
-            contact_email="mrossi@iom.example.org", reminder_offsets=[604800, 86400],
+            slug="bench",
+            uid="bench@roundtable",
+            title="The Inter-Ethnic City: Management and "
+            "Policies for a Better Integration of Migrants",
+            format="High-Level Roundtable",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            timezone="America/New_York",
+            venue="United Nations Headquarters",
+            room="Conference Room 6",
+            address="405 East 42nd Street, New York, NY 10017",
+            organizer_name="IOM New York",
+            organizer_email="events@iom.example.org",
+            contact_name="Maria Rossi",
+            contact_email="mrossi@iom.example.org",
+            reminder_offsets=[604800, 86400],
             co_organizers=["Permanent Mission of Italy", "Permanent Mission of Canada"],
         )
         organization = Organization(name="Permanent Mission of Example")
@@ -66,9 +77,15 @@ def create_invitees(count: int) -> None:
         session.flush()
         for start_at in range(0, count, 1000):
             contacts = [
-                Contact(email=f"invitee{n:06d}@example.org", first_name="Invitee",
-                        last_name=f"N{n:06d}", full_name=f"Invitee N{n:06d}", honorific="H.E.",
-                        position="Ambassador", organization_id=organization.id)
+                Contact(
+                    email=f"invitee{n:06d}@example.org",
+                    first_name="Invitee",
+                    last_name=f"N{n:06d}",
+                    full_name=f"Invitee N{n:06d}",
+                    honorific="H.E.",
+                    position="Ambassador",
+                    organization_id=organization.id,
+                )
                 for n in range(start_at, min(count, start_at + 1000))
             ]
             session.add_all(contacts)
@@ -85,19 +102,33 @@ def invitations_sent() -> int:
     from roundtable.mail.model import Message
 
     with read_session() as session:
-        return int(session.exec(
-            select(func.count()).where(Message.kind == "invitation", Message.status == "sent")
-        ).one())
+        return int(
+            session.exec(
+                select(func.count()).where(Message.kind == "invitation", Message.status == "sent")
+            ).one()
+        )
 
 
 def start_worker(concurrency: int, log: Path) -> subprocess.Popen[bytes]:
     celery = Path(sys.executable).with_name("celery")
     process = subprocess.Popen(
-        [str(celery), "-A", "workers", "worker", "--pool=prefork",
-         f"--concurrency={concurrency}", "--loglevel=INFO", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(celery),
+            "-A",
+            "workers",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -184,11 +215,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args(argv)
     result = run(args.count, args.concurrency)
-    print(f"fanout: {result['invitations']} invitations in the pipeline at "
-          f"{result['pipeline_per_s']}/s; sink ceiling {result['ceiling_per_s']}/s "
-          f"(ratio {result['ratio']}); worker peak RSS {result['worker_peak_rss_mb']} MiB; "
-          f"{result['message_bytes']} bytes per message; queueing took "
-          f"{result['queue_seconds']} s")
+    print(
+        f"fanout: {result['invitations']} invitations in the pipeline at "
+        f"{result['pipeline_per_s']}/s; sink ceiling {result['ceiling_per_s']}/s "
+        f"(ratio {result['ratio']}); worker peak RSS {result['worker_peak_rss_mb']} MiB; "
+        f"{result['message_bytes']} bytes per message; queueing took "
+        f"{result['queue_seconds']} s"
+    )
     return result
 
 

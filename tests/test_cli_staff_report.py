@@ -23,7 +23,8 @@ runner = CliRunner()
 
 def test_staff_add_with_password_from_stdin(engine: Engine) -> None:
     result = runner.invoke(
-        app, ["staff", "add", "Officer@Example.org", "--role", "organizer", "--password-stdin"],
+        app,
+        ["staff", "add", "Officer@Example.org", "--role", "organizer", "--password-stdin"],
         input="correct horse battery\n",
     )
     assert result.exit_code == 0, result.output
@@ -74,9 +75,17 @@ def test_usage_errors_exit_2(engine: Engine) -> None:
 
 def _populate() -> dict[str, int]:
     """An event with a known mix of replies, organizations, roles and messages."""
-    statuses = [Status.NOT_INVITED, Status.INVITED, Status.INVITED, Status.ACCEPTED,
-                Status.ACCEPTED, Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED,
-                Status.WAITLISTED]
+    statuses = [
+        Status.NOT_INVITED,
+        Status.INVITED,
+        Status.INVITED,
+        Status.ACCEPTED,
+        Status.ACCEPTED,
+        Status.ACCEPTED,
+        Status.TENTATIVE,
+        Status.DECLINED,
+        Status.WAITLISTED,
+    ]
     with write_session() as session:
         event = make_event()
         italy, canada = Organization(name="Permanent Mission of Italy"), Organization(name="Canada")
@@ -87,7 +96,9 @@ def _populate() -> dict[str, int]:
             session.add(contact)
             session.flush()
             invitation = Invitation(
-                event_id=event.id, contact_id=contact.id, status=status,
+                event_id=event.id,
+                contact_id=contact.id,
+                status=status,
                 role="panellist" if n < 2 else "participant",
                 token_hash=None if status == Status.NOT_INVITED else hash_token(f"t{n}"),
                 invited_at=None if status == Status.NOT_INVITED else event.created_at,
@@ -96,9 +107,15 @@ def _populate() -> dict[str, int]:
             session.add(invitation)
             session.flush()
             if status != Status.NOT_INVITED:
-                session.add(Message(event_id=event.id, invitation_id=invitation.id,
-                                    kind="invitation", mailing="invitation",
-                                    status=MessageStatus.FAILED if n == 1 else MessageStatus.SENT))
+                session.add(
+                    Message(
+                        event_id=event.id,
+                        invitation_id=invitation.id,
+                        kind="invitation",
+                        mailing="invitation",
+                        status=MessageStatus.FAILED if n == 1 else MessageStatus.SENT,
+                    )
+                )
     return {"invited": 8, "replies": 6}
 
 
@@ -110,8 +127,13 @@ def test_report_json_counts_match_the_rows(engine: Engine) -> None:
     assert report["event"] == "roundtable"
     assert report["invitees"] == 9
     assert report["status"] == {
-        "not_invited": 1, "invited": 2, "accepted": 3, "tentative": 1, "declined": 1,
-        "waitlisted": 1, "cancelled": 0,
+        "not_invited": 1,
+        "invited": 2,
+        "accepted": 3,
+        "tentative": 1,
+        "declined": 1,
+        "waitlisted": 1,
+        "cancelled": 0,
     }
     assert report["response_rate"] == round(expected["replies"] / expected["invited"], 4)
     assert report["delivery"]["sent"] == 7 and report["delivery"]["failed"] == 1

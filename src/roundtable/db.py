@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, CursorResult, Engine, make_url
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
+from roundtable import models  # noqa: F401 - every table registered before any query
 from roundtable.config import get_settings
 
 #: Execution option that makes a SQLite transaction take the write lock at BEGIN.
@@ -99,6 +101,12 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return int(result.rowcount or 0)
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:

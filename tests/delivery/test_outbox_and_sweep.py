@@ -47,9 +47,13 @@ def _invitations(count: int) -> tuple[int, list[int]]:
         return event.id, [i.id for i in invitations if i.id is not None]
 
 
-def _outgoing(event_id: int, ids: list[int], mailing: str = "invitation", **kw: object) -> list[OutgoingMessage]:
+def _outgoing(
+    event_id: int, ids: list[int], mailing: str = "invitation", **kw: object
+) -> list[OutgoingMessage]:
     return [
-        OutgoingMessage(event_id=event_id, invitation_id=i, kind="invitation", mailing=mailing, **kw)  # type: ignore[arg-type]
+        OutgoingMessage(
+            event_id=event_id, invitation_id=i, kind="invitation", mailing=mailing, **kw
+        )  # type: ignore[arg-type]
         for i in ids
     ]
 
@@ -121,8 +125,15 @@ def test_sweep_marks_long_overdue_reminders_missed(engine: Engine, rung: list[in
     with write_session() as session:
         queue_messages(
             session,
-            [OutgoingMessage(event_id=event_id, invitation_id=ids[0], kind="reminder",
-                             mailing="reminder:86400@0", due_at=due + timedelta(seconds=1))],
+            [
+                OutgoingMessage(
+                    event_id=event_id,
+                    invitation_id=ids[0],
+                    kind="reminder",
+                    mailing="reminder:86400@0",
+                    due_at=due + timedelta(seconds=1),
+                )
+            ],
         )
     result = sweep(due + MISSED_AFTER + timedelta(minutes=1))
     assert result.missed == 1 and result.announced == []

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from tests.events.event_files import SAMPLE, parse, sample
 
 from roundtable.db import read_session, write_session
 from roundtable.errors import InputError, NotFound
@@ -23,6 +22,7 @@ from roundtable.events.service import (
 )
 from roundtable.events.spec import MAX_LENGTHS, EventSpec, parse_event_file
 from roundtable.models import metadata
+from tests.events.event_files import SAMPLE, parse, sample
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)

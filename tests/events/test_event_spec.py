@@ -7,6 +7,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from roundtable.errors import InputError
+from roundtable.events.spec import (
+    AgendaSpec,
+    ContactSpec,
+    OrganizerSpec,
+    field_name,
+    local_to_utc,
+    parse_event_file,
+)
 from tests.events.event_files import (
     SAMPLE,
     SOURCE,
@@ -17,16 +27,6 @@ from tests.events.event_files import (
     problems_of,
     sample,
     without_table,
-)
-
-from roundtable.errors import InputError
-from roundtable.events.spec import (
-    AgendaSpec,
-    ContactSpec,
-    OrganizerSpec,
-    field_name,
-    local_to_utc,
-    parse_event_file,
 )
 
 DAY = 86_400

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.events.event_files import SAMPLE, SOURCE, sample
 
 from roundtable.errors import InputError
 from roundtable.events.spec import TOP_LEVEL_KEYS, EventSpec, parse_event_text
+from tests.events.event_files import SAMPLE, SOURCE, sample
 
 # text without lone surrogates, which cannot be written to a file
 characters = st.characters(codec="utf-8")

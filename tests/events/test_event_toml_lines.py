@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from tests.events.event_files import SAMPLE, line_of
-
 from roundtable.events.toml_lines import KeyLines
+from tests.events.event_files import SAMPLE, line_of
 
 
 def lines_of(text: str) -> KeyLines:

@@ -36,8 +36,14 @@ def worker(
     env.setenv("ROUNDTABLE_MAIL_URL", f"smtp://127.0.0.1:{smtp_sink.port}")
     get_settings.cache_clear()
     celery_app.conf.broker_url = redis_url
-    with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False,
-                      loglevel="WARNING", shutdown_timeout=30):
+    with start_worker(
+        celery_app,
+        pool="threads",
+        concurrency=4,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ):
         yield
 
 
@@ -76,9 +82,7 @@ def test_two_hundred_invitations_arrive_once_each(worker: None, smtp_sink: SmtpS
 def _scheduled() -> Counter[str]:
     """Reminder rows written beside the invitations wait, queued, for their time."""
     with read_session() as session:
-        waiting = session.exec(
-            select(Message).where(Message.kind != "invitation")
-        ).all()
+        waiting = session.exec(select(Message).where(Message.kind != "invitation")).all()
     return Counter(m.status for m in waiting)
 
 
@@ -92,9 +96,7 @@ def test_a_451_on_every_first_attempt_delays_but_loses_nothing(
     recipients = Counter(m.recipients[0] for m in smtp_sink.messages)
     assert len(recipients) == 200 and max(recipients.values()) == 1
     with read_session() as session:
-        attempts = session.exec(
-            select(Message.attempts).where(Message.kind == "invitation")
-        ).all()
+        attempts = session.exec(select(Message.attempts).where(Message.kind == "invitation")).all()
     assert set(attempts) == {2}
 
 
@@ -109,8 +111,6 @@ def test_a_550_fails_those_five_and_the_rest_arrive(worker: None, smtp_sink: Smt
     assert {m.recipients[0] for m in smtp_sink.messages}.isdisjoint(refused)
     assert len(smtp_sink.messages) == 195
     with read_session() as session:
-        failed = session.exec(
-            select(Message).where(Message.status == MessageStatus.FAILED)
-        ).all()
+        failed = session.exec(select(Message).where(Message.status == MessageStatus.FAILED)).all()
     assert len(failed) == 5 and {m.last_code for m in failed} == {550}
     assert all(m.attempts == 1 for m in failed), "a permanent failure is not retried"

@@ -6,6 +6,7 @@ The worker runs as a separate process, started the way an operator starts one
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,18 +37,29 @@ ROOT = Path(__file__).resolve().parents[2]
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     celery = Path(sys.executable).with_name("celery")
     return subprocess.Popen(
-        [str(celery), "-A", "workers", "worker", "--pool=prefork", "--concurrency=2",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [
+            str(celery),
+            "-A",
+            "workers",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 
@@ -65,9 +77,9 @@ def worker_env(
 
 def _sending_now() -> int:
     with read_session() as session:
-        return int(session.exec(
-            select(func.count()).where(Message.status == MessageStatus.SENDING)
-        ).one())
+        return int(
+            session.exec(select(func.count()).where(Message.status == MessageStatus.SENDING)).one()
+        )
 
 
 def test_sigkill_mid_batch_loses_nothing(
@@ -79,8 +91,12 @@ def test_sigkill_mid_batch_loses_nothing(
     first = _start_worker(worker_env, log)
     try:
         send_invitations(SLUG, now=utcnow())
-        wait_for(lambda: len(smtp_sink.messages) >= 100, 60, "the first 100 deliveries",
-                 tick=lambda: first.poll() is None or pytest.fail(log.read_text()))
+        wait_for(
+            lambda: len(smtp_sink.messages) >= 100,
+            60,
+            "the first 100 deliveries",
+            tick=lambda: first.poll() is None or pytest.fail(log.read_text()),
+        )
     finally:
         _kill_group(first)
     in_flight = _sending_now()
@@ -91,7 +107,9 @@ def test_sigkill_mid_batch_loses_nothing(
     try:
         # What beat does every interval: reclaim lost claims and announce what is due.
         wait_for(
-            lambda: _invitations_sent() == 500, 120, "all 500 invitations sent",
+            lambda: _invitations_sent() == 500,
+            120,
+            "all 500 invitations sent",
             tick=lambda: (dispatch(utcnow()), time.sleep(0.5)),
         )
     finally:
@@ -100,15 +118,19 @@ def test_sigkill_mid_batch_loses_nothing(
     counts = Counter(m.recipients[0] for m in smtp_sink.messages)
     assert len(counts) == 500, "every invitee received the invitation"
     duplicates = sum(n - 1 for n in counts.values())
-    print(f"\nSIGKILL: expected 500, received {len(smtp_sink.messages)}, duplicated "
-          f"{duplicates}, in flight at the kill {in_flight}, received before it {received_at_kill}")
+    print(
+        f"\nSIGKILL: expected 500, received {len(smtp_sink.messages)}, duplicated "
+        f"{duplicates}, in flight at the kill {in_flight}, received before it {received_at_kill}"
+    )
     assert duplicates <= in_flight, (duplicates, in_flight)
 
 
 def _invitations_sent() -> int:
     with read_session() as session:
-        return int(session.exec(
-            select(func.count()).where(
-                Message.kind == "invitation", Message.status == MessageStatus.SENT
-            )
-        ).one())
+        return int(
+            session.exec(
+                select(func.count()).where(
+                    Message.kind == "invitation", Message.status == MessageStatus.SENT
+                )
+            ).one()
+        )

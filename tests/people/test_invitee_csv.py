@@ -23,6 +23,7 @@ from roundtable.people.csv_file import (
     parse_invitee_file,
 )
 from roundtable.people.model import LANGUAGES
+from roundtable.people.names import join_name
 
 HEADER = "email,first_name,last_name,honorific,organization,role,language,timezone"
 
@@ -108,7 +109,7 @@ def test_quoted_commas_and_quotes_are_kept() -> None:
     ("first", "last"),
     [
         ("محمد", "بن سلمان"),
-        ("李", "小龙"),
+        ("小龙", "李"),
         ("Анна", "Каренина"),
         ("François", "Müller-Lüdenscheidt"),
         ("Nguyễn", "Thị Minh Khai"),
@@ -116,7 +117,14 @@ def test_quoted_commas_and_quotes_are_kept() -> None:
 )
 def test_names_in_any_script_are_kept_exactly(first: str, last: str) -> None:
     row = only_row(f"email,first_name,last_name,language\nx@example.org,{first},{last},ar\n")
-    assert (row.first_name, row.last_name, row.full_name) == (first, last, f"{first} {last}")
+    assert (row.first_name, row.last_name, row.full_name) == (first, last, join_name(first, last))
+
+
+def test_east_asian_names_are_written_family_name_first() -> None:
+    row = only_row("email,first_name,last_name\nx@example.org,建国,王\n")
+    assert row.full_name == "王建国"
+    assert join_name("Amina", "Haddad") == "Amina Haddad"
+    assert join_name("Jian", "王") == "Jian 王", "mixed scripts keep the western order"
 
 
 def test_formulas_and_html_are_kept_as_text() -> None:

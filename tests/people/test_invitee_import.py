@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
-from tests.factories import make_event
 
 from roundtable.db import read_session, write_session
 from roundtable.errors import InputError, NotFound
@@ -18,6 +17,7 @@ from roundtable.invitations.model import Invitation, Status
 from roundtable.people.csv_file import parse_invitee_bytes
 from roundtable.people.model import Contact, Organization
 from roundtable.people.service import ImportResult, import_invitee_file, import_invitees
+from tests.factories import make_event
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)

@@ -35,23 +35,32 @@ def _local(zone: str, *args: int) -> datetime:
         ("Asia/Kathmandu", (2027, 9, 23, 9, 0)),
     ],
 )
-def test_reminders_are_exact_durations_before_the_start(
-    zone: str, start: tuple[int, ...]
-) -> None:
+def test_reminders_are_exact_durations_before_the_start(zone: str, start: tuple[int, ...]) -> None:
     starts_at = _local(zone, *start)
-    event = make_event(timezone=zone, starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
-                       reminder_offsets=[7 * DAY, DAY])
+    event = make_event(
+        timezone=zone,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        reminder_offsets=[7 * DAY, DAY],
+    )
     due = {m.key: m.due_at for m in scheduled_mailings(event)}
-    assert due == {"reminder:604800@0": starts_at - timedelta(days=7),
-                   "reminder:86400@0": starts_at - timedelta(days=1)}
+    assert due == {
+        "reminder:604800@0": starts_at - timedelta(days=7),
+        "reminder:86400@0": starts_at - timedelta(days=1),
+    }
     assert all(d.tzinfo is not None for d in due.values())
 
 
 def test_nudge_needs_a_deadline_and_is_measured_from_it() -> None:
     starts_at = _local("America/New_York", 2027, 9, 23, 13, 15)
     deadline = _local("America/New_York", 2027, 9, 20, 18, 0)
-    event = make_event(starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
-                       reminder_offsets=[], nudge_offset=3 * DAY, rsvp_deadline=deadline)
+    event = make_event(
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        reminder_offsets=[],
+        nudge_offset=3 * DAY,
+        rsvp_deadline=deadline,
+    )
     [nudge] = scheduled_mailings(event)
     assert (nudge.kind, nudge.key, nudge.due_at) == ("nudge", "nudge", deadline - timedelta(days=3))
     event.rsvp_deadline = None
@@ -60,8 +69,9 @@ def test_nudge_needs_a_deadline_and_is_measured_from_it() -> None:
 
 def test_mailings_already_past_are_not_scheduled() -> None:
     starts_at = datetime(2027, 9, 23, 17, 15, tzinfo=UTC)
-    event = make_event(starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
-                       reminder_offsets=[7 * DAY, DAY])
+    event = make_event(
+        starts_at=starts_at, ends_at=starts_at + timedelta(hours=2), reminder_offsets=[7 * DAY, DAY]
+    )
     three_days_before = starts_at - timedelta(days=3)
     assert [m.key for m in future_mailings(event, three_days_before)] == ["reminder:86400@0"]
     assert future_mailings(event, starts_at) == []
@@ -106,18 +116,30 @@ def test_missed_only_for_scheduled_kinds_far_past_due() -> None:
         ("update", "declined", "scheduled", True),
     ],
 )
-def test_reasons_to_drop_at_send_time(kind: str, status: str, event_status: str,
-                                      dropped: bool) -> None:
-    reason = reason_to_drop(kind, event_status=event_status, invitation_status=status,
-                            unsubscribed=False, bounced=False)
+def test_reasons_to_drop_at_send_time(
+    kind: str, status: str, event_status: str, dropped: bool
+) -> None:
+    reason = reason_to_drop(
+        kind, event_status=event_status, invitation_status=status, unsubscribed=False, bounced=False
+    )
     assert (reason is not None) is dropped
 
 
 def test_unsubscribed_and_bounced() -> None:
-    assert reason_to_drop("followup", event_status="scheduled", invitation_status="accepted",
-                          unsubscribed=True, bounced=False)
-    assert reason_to_drop("invitation", event_status="scheduled", invitation_status="invited",
-                          unsubscribed=False, bounced=True)
+    assert reason_to_drop(
+        "followup",
+        event_status="scheduled",
+        invitation_status="accepted",
+        unsubscribed=True,
+        bounced=False,
+    )
+    assert reason_to_drop(
+        "invitation",
+        event_status="scheduled",
+        invitation_status="invited",
+        unsubscribed=False,
+        bounced=True,
+    )
 
 
 def test_retry_delay_grows_and_is_capped() -> None:

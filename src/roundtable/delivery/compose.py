@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from roundtable.calendar.invite import Attendee, build_calendar
+from roundtable.calendar import Attendee, PartStat, build_calendar
 from roundtable.config import get_settings
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, Status
@@ -21,7 +21,7 @@ from roundtable.mail.render import render
 from roundtable.people.model import Contact, Organization
 
 #: what the invitee's calendar says of their attendance, by reply
-PARTSTAT = {
+PARTSTAT: dict[str, PartStat] = {
     Status.INVITED: "NEEDS-ACTION",
     Status.NOT_INVITED: "NEEDS-ACTION",
     Status.ACCEPTED: "ACCEPTED",
@@ -102,7 +102,10 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
     """The message for this row, exactly as the recipient will see it."""
     settings = get_settings()
     message, event, invitation, contact = (
-        bundle.message, bundle.event, bundle.invitation, bundle.contact
+        bundle.message,
+        bundle.event,
+        bundle.invitation,
+        bundle.contact,
     )
     assert message.id is not None and invitation.id is not None
     base = settings.public_base_url
@@ -154,6 +157,7 @@ def _calendar_part(
 ) -> tuple[bytes | None, str | None]:
     kind = bundle.message.kind
     status = bundle.invitation.status
+    partstat: PartStat
     if kind == "cancellation":
         method, partstat = "CANCEL", PARTSTAT[status]
     elif kind == "invitation":
@@ -177,7 +181,12 @@ def _calendar_part(
         rsvp=partstat == "NEEDS-ACTION",
     )
     data = build_calendar(
-        bundle.event, bundle.agenda, method=method, attendee=attendee, now=now, rsvp_url=rsvp_url,
+        bundle.event,
+        bundle.agenda,
+        method=method,
+        attendee=attendee,
+        now=now,
+        rsvp_url=rsvp_url,
         with_alarm=method != "CANCEL",
     )
     return data, method

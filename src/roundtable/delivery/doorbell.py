@@ -24,6 +24,17 @@ def install(bell: Bell | None) -> None:
     _bell = bell
 
 
+def is_listening() -> bool:
+    """Whether a ring reaches anyone now; if not, rows wait for the next dispatch instead."""
+    return _bell is not None or _default_bell_configured()
+
+
+def _default_bell_configured() -> bool:
+    from roundtable.config import get_settings
+
+    return bool(get_settings().broker_url)
+
+
 def ring(message_ids: Sequence[int]) -> None:
     """Announce rows that are ready to send. Never raises: the sweep is the safety net."""
     bell = _bell or _default_bell()
@@ -32,8 +43,11 @@ def ring(message_ids: Sequence[int]) -> None:
     try:
         bell(list(message_ids))
     except Exception:
-        log.warning("could not announce %d message(s); the sweep will pick them up",
-                    len(message_ids), exc_info=True)
+        log.warning(
+            "could not announce %d message(s); the sweep will pick them up",
+            len(message_ids),
+            exc_info=True,
+        )
 
 
 def _default_bell() -> Bell | None:

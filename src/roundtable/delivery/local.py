@@ -38,12 +38,14 @@ class LocalRunner:
     def start(self) -> None:
         doorbell.install(self.ring)
         for number in range(self._workers):
-            thread = threading.Thread(target=self._work, name=f"roundtable-worker-{number}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self._work, name=f"roundtable-worker-{number}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
-        scheduler = threading.Thread(target=self._schedule, name="roundtable-scheduler",
-                                     daemon=True)
+        scheduler = threading.Thread(
+            target=self._schedule, name="roundtable-scheduler", daemon=True
+        )
         scheduler.start()
         self._threads.append(scheduler)
 

@@ -14,7 +14,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from roundtable.config import get_settings
-from roundtable.db import write_session
+from roundtable.db import rows_changed, write_session
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import ring_after_commit
 from roundtable.schedule.rules import MISSED_AFTER, SCHEDULED_KINDS
@@ -33,24 +33,28 @@ class SweepResult:
 def sweep(now: datetime) -> SweepResult:
     """Reclaim lost claims, mark long-missed reminders, announce due rows not announced lately."""
     with write_session() as session:
-        reclaimed = session.execute(
+        reclaimed = rows_changed(
+            session,
             update(Message)
             .where(
                 col(Message.status) == MessageStatus.SENDING,
                 col(Message.lease_until) < now,
             )
-            .values(status=MessageStatus.QUEUED, lease_until=None, enqueued_at=None, updated_at=now)
-        ).rowcount
+            .values(
+                status=MessageStatus.QUEUED, lease_until=None, enqueued_at=None, updated_at=now
+            ),
+        )
         # Reminders far past due (the service was down) would mislead: mark them missed.
-        missed = session.execute(
+        missed = rows_changed(
+            session,
             update(Message)
             .where(
                 col(Message.status) == MessageStatus.QUEUED,
                 col(Message.kind).in_(SCHEDULED_KINDS),
                 col(Message.due_at) < now - MISSED_AFTER,
             )
-            .values(status=MessageStatus.MISSED, updated_at=now)
-        ).rowcount
+            .values(status=MessageStatus.MISSED, updated_at=now),
+        )
         stale = now - timedelta(seconds=get_settings().reannounce_after)
         due = session.exec(
             select(Message.id)
@@ -71,4 +75,4 @@ def sweep(now: datetime) -> SweepResult:
                     .values(enqueued_at=now)
                 )
             ring_after_commit(session, ids)
-    return SweepResult(reclaimed=reclaimed or 0, missed=missed or 0, announced=ids)
+    return SweepResult(reclaimed=reclaimed, missed=missed, announced=ids)

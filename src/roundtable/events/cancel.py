@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from roundtable.db import write_session
+from roundtable.db import rows_changed, write_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event, EventStatus
 from roundtable.invitations.model import Invitation, Status
@@ -47,14 +47,15 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
         event.sequence += 1
         event.updated_at = now
         session.add(event)
-        dropped = session.execute(
+        dropped = rows_changed(
+            session,
             update(Message)
             .where(
                 col(Message.event_id) == event.id,
                 col(Message.status) == MessageStatus.QUEUED,
             )
-            .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now)
-        ).rowcount
+            .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now),
+        )
         recipients = session.exec(
             select(Invitation.id).where(
                 Invitation.event_id == event.id, col(Invitation.status).in_(CANCEL_RECIPIENTS)
@@ -75,4 +76,4 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
                 if invitation_id is not None
             ],
         )
-        return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped or 0)
+        return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)

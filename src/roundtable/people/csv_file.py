@@ -28,6 +28,7 @@ from roundtable.errors import Problem
 from roundtable.invitations.model import ROLES
 from roundtable.people.emails import email_problem, normalise_email
 from roundtable.people.model import LANGUAGES, Contact, Organization
+from roundtable.people.names import join_name
 
 DEFAULT_ROLE = "participant"
 DEFAULT_LANGUAGE = "en"
@@ -342,7 +343,7 @@ class _Parser:
         """First, last and full name: first and last when given, else ``name``."""
         first, last = cells.get("first_name", ""), cells.get("last_name", "")
         if first or last:
-            full = f"{first} {last}".strip()
+            full = join_name(first, last)
             if len(full) > MAX_FULL_NAME:
                 self.problem(
                     f"first_name and last_name together are {len(full)} characters long; "

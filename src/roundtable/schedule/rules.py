@@ -36,7 +36,11 @@ def reminder_key(offset_seconds: int, sequence: int) -> str:
 def scheduled_mailings(event: Event) -> list[Mailing]:
     """Every reminder and the nudge that the event's rules ask for, due or not."""
     mailings = [
-        Mailing("reminder", reminder_key(offset, event.sequence), event.starts_at - timedelta(seconds=offset))
+        Mailing(
+            "reminder",
+            reminder_key(offset, event.sequence),
+            event.starts_at - timedelta(seconds=offset),
+        )
         for offset in sorted(set(event.reminder_offsets), reverse=True)
     ]
     if event.nudge_offset is not None and event.rsvp_deadline is not None:
