@@ -400,7 +400,7 @@ def test_names_in_every_script_survive_the_database(engine: Engine) -> None:
     text = (
         "\ufeffemail,honorific,first_name,last_name,organization,language\n"
         "ahmed@example.org,معالي,أحمد,أبو الغيط,جامعة الدول العربية,ar\n"
-        "wang@example.org,阁下,王,毅,中华人民共和国常驻联合国代表团,zh\n"
+        "wang@example.org,阁下,毅,王,中华人民共和国常驻联合国代表团,zh\n"
         "sergey@example.org,Г-н,Сергей,Лавров,Постоянное представительство России,ru\n"
         'zoe@example.org,Mme,Zoé,"Lefèvre, née Dupré","Mission permanente de la France, NY",fr\n'
     )
@@ -408,7 +408,7 @@ def test_names_in_every_script_survive_the_database(engine: Engine) -> None:
     people = contacts()
     orgs = organization_names()
     assert people["ahmed@example.org"].display_name == "معالي أحمد أبو الغيط"
-    assert people["wang@example.org"].full_name == "王 毅"
+    assert people["wang@example.org"].full_name == "王毅"
     assert people["sergey@example.org"].display_name == "Г-н Сергей Лавров"
     assert people["zoe@example.org"].last_name == "Lefèvre, née Dupré"
     assert set(orgs.values()) == {
