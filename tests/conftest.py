@@ -35,9 +35,11 @@ def postgres_url() -> Iterator[str]:
     name = f"roundtable_test_{os.getpid()}_{secrets.token_hex(3)}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); start it: {START_POSTGRES}")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); start it: {START_POSTGRES}"
+        )
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
@@ -64,9 +66,10 @@ def _postgres_schema(postgres_url: str) -> Iterator[Engine]:
 
 
 def _truncate(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    """Empty every table; DELETE is much faster than TRUNCATE on tables this small."""
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture

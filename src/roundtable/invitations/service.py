@@ -195,11 +195,9 @@ def record_reply(
                 kind="confirmation",
                 mailing=f"confirmation:{log.id}",
                 due_at=now,
-                context={
-                    "response": reply.response,
-                    "status": outcome.status,
-                    "guests": outcome.guests,
-                },
+                # What the mail tells: the outcome, not the words of the form
+                # (an acceptance may have led to the waiting list).
+                context={"response": outcome.status, "guests": outcome.guests},
             ),
         )
         promoted = promote_waiting(session, event, now=now) if outcome.seats_freed else []

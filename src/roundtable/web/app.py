@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from roundtable import __version__
 from roundtable.db import get_engine
+from roundtable.web import rsvp
 
 
 def create_app() -> FastAPI:
@@ -28,4 +29,5 @@ def create_app() -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    rsvp.install(app)
     return app

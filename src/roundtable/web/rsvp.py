@@ -1,0 +1,597 @@
+"""The invitee's pages: see the invitation, reply to it, take it into a calendar.
+
+The token in the URL is the invitee's credential (DESIGN §6). A GET only reads:
+mail scanners open every link, sometimes twice. Only the page's own form, posted
+from the same site, records a reply. Every token that opens nothing (unknown,
+malformed, tampered, revoked) gets the same 404 page, and too many of those from
+one address get 429.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from roundtable.calendar.invite import Attendee, build_calendar
+from roundtable.config import get_settings
+from roundtable.db import read_session
+from roundtable.errors import NotFound
+from roundtable.events.model import Event
+from roundtable.invitations.model import Status
+from roundtable.invitations.rsvp import (
+    ACCEPT,
+    DECLINE,
+    RESPONSES,
+    TENTATIVE,
+    ReplyError,
+    reply_from_form,
+)
+from roundtable.invitations.service import (
+    InvitationView,
+    load_invitation_view,
+    record_reply,
+    reply_period_over,
+)
+from roundtable.mail.i18n import (
+    babel_locale,
+    catalog_path,
+    supported_language,
+    text_direction,
+    translations,
+)
+from roundtable.mail.markdown import markdown_to_html, markdown_to_text
+from roundtable.people.subscriptions import unsubscribe
+from roundtable.types import utcnow
+from roundtable.web.security import (
+    FailedLookupLimiter,
+    SecurityHeadersMiddleware,
+    cross_site_reason,
+    form_token,
+    form_token_matches,
+)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+#: Enough for 2,000 characters of notes in any script, percent-encoded; far from a megabyte.
+MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 20
+#: Calendar services put the details in their URL; keep it well under URL length limits.
+MAX_CALENDAR_DETAILS = 1000
+
+#: What each stored status preselects on the form.
+RESPONSE_OF_STATUS = {
+    Status.ACCEPTED: ACCEPT,
+    Status.WAITLISTED: ACCEPT,
+    Status.TENTATIVE: TENTATIVE,
+    Status.DECLINED: DECLINE,
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def install(app: FastAPI, *, limiter: FailedLookupLimiter | None = None) -> None:
+    """Add the RSVP pages, the security headers on every response, and ``/static``."""
+    app.state.rsvp_limiter = limiter or FailedLookupLimiter()
+    app.include_router(router)
+    docs = [path for path in (app.docs_url, app.redoc_url) if path]
+    app.add_middleware(SecurityHeadersMiddleware, csp_exempt=docs)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+# --- routes -----------------------------------------------------------------------------
+
+
+@router.get("/rsvp/{token}")
+def rsvp_page(request: Request, token: str, response: str = "", done: str = "") -> Response:
+    """The invitation and the reply form; reads only, whatever the query says."""
+    if (refusal := _rate_limited(request)) is not None:
+        return refusal
+    view = _load_view(token)
+    if view is None:
+        return _not_found(request)
+    form = FormState.of(view, preselect=response)
+    return _rsvp_page(request, view, form, done=done)
+
+
+@router.post("/rsvp/{token}")
+async def rsvp_reply(request: Request, token: str) -> Response:
+    """Record the reply from the page's form, then show the page again (303)."""
+    if (refusal := _rate_limited(request)) is not None:
+        return refusal
+    settings = get_settings()
+    if cross_site_reason(
+        request.headers, own_origin=str(request.base_url), base_url=settings.base_url
+    ):
+        return _error_page(request, 403, "cross_site")
+    try:
+        fields = await _read_form(request)
+    except FormTooLarge:
+        return _error_page(request, 413, "too_large")
+    except MalformedForm:
+        return _error_page(request, 400, "malformed")
+
+    view = await run_in_threadpool(_load_view, token)
+    if view is None:
+        return _not_found(request)
+    invitation = view.invitation
+    assert invitation.id is not None and invitation.token_salt is not None
+    submitted_token = fields.get("form_token")
+    if submitted_token is not None and not form_token_matches(
+        submitted_token, invitation.id, invitation.token_salt
+    ):
+        return _error_page(request, 403, "stale_form")
+
+    form = FormState.submitted(fields)
+    try:
+        reply = reply_from_form(fields, max_guests=view.event.max_guests)
+        result = await run_in_threadpool(
+            record_reply, invitation.id, reply, actor="invitee", now=utcnow()
+        )
+    except ReplyError as error:
+        form.errors = {problem.field or "response": problem.message for problem in error.problems}
+        return _rsvp_page(request, view, form, status_code=422)
+    except NotFound:
+        return _not_found(request)
+    if result.refused:
+        fresh = await run_in_threadpool(_load_view, token) or view
+        return _rsvp_page(request, fresh, form, status_code=409)
+    done = "1" if result.changed else "unchanged"
+    return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
+
+
+@router.get("/rsvp/{token}/invite.ics")
+def rsvp_calendar(request: Request, token: str) -> Response:
+    """The invitee's calendar entry, with their own reply as PARTSTAT."""
+    if (refusal := _rate_limited(request)) is not None:
+        return refusal
+    view = _load_view(token)
+    if view is None:
+        return _not_found(request)
+    event = view.event
+    body = build_calendar(
+        event,
+        view.agenda,
+        method="CANCEL" if event.is_cancelled else "REQUEST",
+        attendee=Attendee.of(view.contact, view.invitation),
+        now=utcnow(),
+        rsvp_url=f"{get_settings().public_base_url}/rsvp/{token}",
+    )
+    filename = re.sub(r"[^a-z0-9-]", "", event.slug) or "invite"
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.ics"'},
+    )
+
+
+@router.get("/rsvp/{token}/unsubscribe")
+def unsubscribe_page(request: Request, token: str) -> Response:
+    """A page with one button; the GET itself unsubscribes nobody (scanners follow links)."""
+    if (refusal := _rate_limited(request)) is not None:
+        return refusal
+    view = _load_view(token)
+    if view is None:
+        return _not_found(request)
+    return _render(
+        request,
+        "web/unsubscribe.html",
+        page_language(view.contact.language),
+        {"event": view.event, "done": view.contact.unsubscribed_at is not None},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/rsvp/{token}/unsubscribe")
+def unsubscribe_one_click(request: Request, token: str) -> Response:
+    """RFC 8058 one-click: the mail client posts ``List-Unsubscribe=One-Click``.
+
+    No cookie and no form token are needed (the client has neither); the token in
+    the path is the credential, and stopping mail is the only thing it can do here.
+    """
+    if (refusal := _rate_limited(request)) is not None:
+        return refusal
+    view = _load_view(token)
+    if view is None:
+        return _not_found(request)
+    assert view.contact.id is not None
+    unsubscribe(view.contact.id, now=utcnow())
+    return _render(
+        request,
+        "web/unsubscribe.html",
+        page_language(view.contact.language),
+        {"event": view.event, "done": True},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _load_view(token: str) -> InvitationView | None:
+    """The invitation behind ``token``, read in a session of its own (never written)."""
+    with read_session() as session:
+        return load_invitation_view(session, token)
+
+
+# --- the form ---------------------------------------------------------------------------
+
+
+class FormTooLarge(Exception):
+    """The request body is larger than any honest reply."""
+
+
+class MalformedForm(Exception):
+    """The body is not a form we can read (wrong type, bad encoding, too many fields)."""
+
+
+@dataclass
+class FormState:
+    """What the reply form shows: the values in its fields and the problems with them."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, view: InvitationView, *, preselect: str = "") -> FormState:
+        """The form filled with the reply on record; ``preselect`` only ticks a choice."""
+        invitation = view.invitation
+        chosen = preselect if preselect in RESPONSES else ""
+        representative = view.represented_by
+        return cls(
+            values={
+                "response": chosen or RESPONSE_OF_STATUS.get(invitation.status, ""),
+                "guests": str(invitation.guests),
+                "notes": invitation.notes,
+                "substitute_name": representative.full_name if representative else "",
+                "substitute_email": representative.email if representative else "",
+            }
+        )
+
+    @classmethod
+    def submitted(cls, fields: Mapping[str, str]) -> FormState:
+        """The form as it was sent, to show again with its problems."""
+        names = ("response", "guests", "notes", "substitute_name", "substitute_email")
+        return cls(values={name: fields.get(name, "") for name in names})
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The posted fields, first value of each name; refuses large or unreadable bodies."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise MalformedForm
+        if int(declared) > MAX_FORM_BYTES:
+            raise FormTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_FORM_BYTES:
+            raise FormTooLarge
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    pairs: list[tuple[str, str]]
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(
+                bytes(body).decode("utf-8"),
+                keep_blank_values=True,
+                max_num_fields=MAX_FORM_FIELDS,
+                errors="strict",
+            )
+        except ValueError as error:  # also UnicodeDecodeError
+            raise MalformedForm from error
+    elif media_type == "multipart/form-data":
+        parser = MultiPartParser(
+            request.headers, _once(bytes(body)), max_files=0, max_fields=MAX_FORM_FIELDS
+        )
+        try:
+            form = await parser.parse()
+        except MultiPartException as error:
+            raise MalformedForm from error
+        pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    else:
+        raise MalformedForm
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        fields.setdefault(name, value)
+    return fields
+
+
+async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
+    yield body
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _rsvp_page(
+    request: Request,
+    view: InvitationView,
+    form: FormState,
+    *,
+    done: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    language = page_language(view.contact.language)
+    context = rsvp_context(view, form, language=language, now=utcnow())
+    context["done"] = done if done in ("1", "unchanged") else ""
+    context["form_action"] = request.url.path
+    context["ics_url"] = f"{request.url.path}/invite.ics"
+    return _render(request, "web/rsvp.html", language, context, status_code=status_code)
+
+
+def rsvp_context(
+    view: InvitationView, form: FormState, *, language: str, now: datetime
+) -> dict[str, Any]:
+    """Everything ``rsvp.html`` shows, formatted for the invitee's language and zones."""
+    event, invitation, contact = view.event, view.invitation, view.contact
+    assert invitation.id is not None and invitation.token_salt is not None
+    locale = babel_locale(language)
+    venue_zone = ZoneInfo(event.timezone)
+    own_zone = _zone(contact.timezone)
+    if own_zone is not None and not _offsets_differ(event, venue_zone, own_zone):
+        own_zone = None
+    period_over = reply_period_over(event, now)
+    return {
+        "event": event,
+        "invitation": invitation,
+        "represented_by": view.represented_by,
+        "representative_of": view.representative_of,
+        "description_html": markdown_to_html(event.description),
+        "agenda": view.agenda,
+        "location": _location(event),
+        "when_venue": _when(event, venue_zone, locale),
+        "when_own": _when(event, own_zone, locale) if own_zone else None,
+        "webcast_url": _web_url(event.webcast_url),
+        "responded_on": _date(invitation.responded_at, own_zone or venue_zone, locale),
+        "deadline": _instant(event.rsvp_deadline, venue_zone, locale),
+        "reply_open": not event.is_cancelled and not period_over,
+        "contact_person": _contact_person(event),
+        "Status": Status,
+        "form": form,
+        "form_token": form_token(invitation.id, invitation.token_salt),
+        "guest_choices": list(range(event.max_guests + 1)),
+        "calendar": calendar_links(event),
+    }
+
+
+#: A string only the RSVP page has: a catalog that translates it covers the page.
+PAGE_SENTINEL = "Will you attend?"
+
+
+def page_language(language: str | None) -> str:
+    """The invitee's language when its catalog covers this page; English otherwise.
+
+    The mail catalogs share some words with the page; a page half in French and
+    half in English reads worse than one in English, so a catalog counts only
+    once it translates the page's own strings.
+    """
+    chosen = supported_language(language)
+    if chosen == "en" or not catalog_path(chosen).is_file():
+        return "en"
+    return chosen if translations(chosen).gettext(PAGE_SENTINEL) != PAGE_SENTINEL else "en"
+
+
+def _render(
+    request: Request,
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    page = _environment(language).get_template(template)
+    html = page.render(
+        {
+            **context,
+            "lang": language,
+            "dir": text_direction(language),
+            "stylesheet": request.url_for("static", path="roundtable.css").path,
+        }
+    )
+    return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+
+@cache
+def _environment(language: str) -> Environment:
+    """One template environment per language, with that language's translations."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language), newstyle=True
+    )
+    return environment
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    """The one answer for every token that opens nothing; it counts against the address."""
+    limiter: FailedLookupLimiter = request.app.state.rsvp_limiter
+    limiter.record_failure(_client(request))
+    return _render(request, "web/not_found.html", "en", {}, status_code=404)
+
+
+def _rate_limited(request: Request) -> HTMLResponse | None:
+    limiter: FailedLookupLimiter = request.app.state.rsvp_limiter
+    wait = limiter.retry_after(_client(request))
+    if not wait:
+        return None
+    return _error_page(request, 429, "rate_limited", headers={"Retry-After": str(wait)})
+
+
+def _error_page(
+    request: Request, status_code: int, reason: str, *, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    return _render(
+        request,
+        "web/error.html",
+        "en",
+        {"reason": reason, "max_kib": MAX_FORM_BYTES // 1024},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarLinks:
+    """Where "Add to calendar" leads, besides the page's own ``invite.ics``."""
+
+    google: str
+    outlook: str
+
+
+def calendar_links(event: Event) -> CalendarLinks:
+    """Links that open Google Calendar and Outlook on the web with the event filled in.
+
+    They carry the event, never the invitee's link: the token must not travel to
+    a third party in a URL.
+    """
+    location = _location(event)
+    details = _calendar_details(event)
+    google = "https://calendar.google.com/calendar/render?" + urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": event.title,
+            "dates": f"{_compact_utc(event.starts_at)}/{_compact_utc(event.ends_at)}",
+            "details": details,
+            "location": location,
+            "ctz": event.timezone,
+        }
+    )
+    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": event.title,
+            "startdt": _iso_utc(event.starts_at),
+            "enddt": _iso_utc(event.ends_at),
+            "body": details,
+            "location": location,
+        }
+    )
+    return CalendarLinks(google=google, outlook=outlook)
+
+
+def _calendar_details(event: Event) -> str:
+    parts = [event.format, markdown_to_text(event.description)]
+    if event.webcast_url:
+        parts.append(f"Webcast: {event.webcast_url}")
+    text = "\n\n".join(part for part in parts if part)
+    if len(text) > MAX_CALENDAR_DETAILS:
+        text = text[: MAX_CALENDAR_DETAILS - 1].rstrip() + "…"
+    return text
+
+
+@dataclass(frozen=True)
+class When:
+    """A meeting's date and hours as read in one time zone."""
+
+    date: str
+    hours: str
+    zone: str
+
+
+def _when(event: Event, zone: ZoneInfo, locale: Locale) -> When:
+    starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
+    date = format_date(starts.date(), "full", locale=locale)
+    start_time = format_time(starts, "short", tzinfo=zone, locale=locale)
+    if ends.date() == starts.date():
+        hours = f"{start_time}–{format_time(ends, 'short', tzinfo=zone, locale=locale)}"
+    else:
+        until = format_datetime(ends, "full", tzinfo=zone, locale=locale)
+        hours = f"{start_time} – {until}"
+    return When(date=date, hours=hours, zone=get_timezone_name(starts, "long", locale=locale))
+
+
+def _instant(instant: datetime | None, zone: ZoneInfo, locale: Locale) -> When | None:
+    if instant is None:
+        return None
+    local = instant.astimezone(zone)
+    return When(
+        date=format_date(local.date(), "full", locale=locale),
+        hours=format_time(local, "short", tzinfo=zone, locale=locale),
+        zone=get_timezone_name(local, "long", locale=locale),
+    )
+
+
+def _date(instant: datetime | None, zone: ZoneInfo, locale: Locale) -> str | None:
+    if instant is None:
+        return None
+    return format_date(instant.astimezone(zone).date(), "long", locale=locale)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _offsets_differ(event: Event, venue: ZoneInfo, own: ZoneInfo) -> bool:
+    """Worth a second line only when the clock on the invitee's wall says something else."""
+    return any(
+        instant.astimezone(venue).utcoffset() != instant.astimezone(own).utcoffset()
+        for instant in (event.starts_at, event.ends_at)
+    )
+
+
+def _location(event: Event) -> str:
+    return ", ".join(part for part in (event.venue, event.room, event.address) if part)
+
+
+def _web_url(url: str) -> str | None:
+    """Only http(s) links become links: an event file could hold ``javascript:``."""
+    return url if re.match(r"^https?://[^\s]+$", url or "", re.IGNORECASE) else None
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    name: str
+    office: str
+    phone: str
+    email: str
+
+
+def _contact_person(event: Event) -> ContactPerson:
+    """Whom the page names for questions and late changes: the contact, else the organizer."""
+    if event.contact_name or event.contact_email:
+        return ContactPerson(
+            event.contact_name, event.contact_office, event.contact_phone, event.contact_email
+        )
+    return ContactPerson(event.organizer_name, "", "", event.organizer_email)
+
+
+def _compact_utc(instant: datetime) -> str:
+    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _iso_utc(instant: datetime) -> str:
+    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
