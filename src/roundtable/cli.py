@@ -30,8 +30,9 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 events_app = typer.Typer(help="Events: load from TOML, cancel.", no_args_is_help=True)
 invitees_app = typer.Typer(help="Invitees: import from CSV.", no_args_is_help=True)
 invitations_app = typer.Typer(help="Invitations: send.", no_args_is_help=True)
-recommendations_app = typer.Typer(help="Recommendations and the follow-up mailing.",
-                                  no_args_is_help=True)
+recommendations_app = typer.Typer(
+    help="Recommendations and the follow-up mailing.", no_args_is_help=True
+)
 staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
@@ -85,8 +86,12 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         yield None
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=False,
     ) as bar:
         task = bar.add_task(label, total=None)
 
@@ -143,9 +148,12 @@ def events_cancel(slug: str, as_json: JsonOption = False) -> None:
 
     with _user_errors():
         result = cancel_event(slug, now=_now())
-    _emit(as_json, result.as_dict(),
-          f"event {slug} cancelled; {result.cancellations_queued} cancellation(s) queued, "
-          f"{result.messages_dropped} pending message(s) dropped")
+    _emit(
+        as_json,
+        result.as_dict(),
+        f"event {slug} cancelled; {result.cancellations_queued} cancellation(s) queued, "
+        f"{result.messages_dropped} pending message(s) dropped",
+    )
 
 
 # -- invitees ---------------------------------------------------------------------------------
@@ -173,9 +181,12 @@ def invitees_import(
         "unchanged": result.unchanged,
         "skipped": len(result.skipped),
     }
-    _emit(as_json, document,
-          f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-          + (f", {len(result.skipped)} skipped" if result.skipped else ""))
+    _emit(
+        as_json,
+        document,
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        + (f", {len(result.skipped)} skipped" if result.skipped else ""),
+    )
 
 
 # -- invitations ------------------------------------------------------------------------------
@@ -205,9 +216,12 @@ def recommendations_publish(
 
     with _user_errors():
         result = publish_recommendations(slug, file, now=_now())
-    _emit(as_json, result.as_dict(),
-          f"recommendations published; {result.followups_scheduled} follow-up(s) scheduled "
-          f"for {result.due_at.isoformat()}")
+    _emit(
+        as_json,
+        result.as_dict(),
+        f"recommendations published; {result.followups_scheduled} follow-up(s) scheduled "
+        f"for {result.due_at.isoformat()}",
+    )
 
 
 # -- attendance, report -------------------------------------------------------------------------
@@ -220,8 +234,11 @@ def checkin(slug: str, email: str, as_json: JsonOption = False) -> None:
 
     with _user_errors():
         first_time = check_in(slug, email, now=_now())
-    _emit(as_json, {"checked_in": True, "already": not first_time},
-          f"{email} checked in" if first_time else f"{email} was already checked in")
+    _emit(
+        as_json,
+        {"checked_in": True, "already": not first_time},
+        f"{email} checked in" if first_time else f"{email} was already checked in",
+    )
 
 
 @app.command("report")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -33,6 +34,10 @@ INVITEE_FILE = "invitees.csv"
 
 def run_demo(*, host: str, port: int) -> None:
     """Load the example, send its invitations into the outbox, print where to look, serve."""
+    if "ROUNDTABLE_BASE_URL" not in os.environ:
+        # Links in the demo's mail should open this very server, whatever port it uses.
+        os.environ["ROUNDTABLE_BASE_URL"] = f"http://{host}:{port}"
+        get_settings.cache_clear()
     settings = get_settings()
     say = typer.echo
     upgrade()
@@ -68,11 +73,19 @@ def _ensure_demo_staff() -> None:
 
 
 def _outbox_summary() -> str:
+    """Sent and failed messages, and what waits for its time (reminders, the nudge)."""
+    now = utcnow()
     with read_session() as session:
         counts = session.exec(
-            select(Message.status, func.count()).group_by(Message.status)
+            select(Message.status, col(Message.due_at) > now, func.count()).group_by(
+                Message.status, col(Message.due_at) > now
+            )
         ).all()
-    return ", ".join(f"{n} {status}" for status, n in counts) or "empty"
+    parts = [
+        f"{n} {'scheduled for later' if later and status == 'queued' else status}"
+        for status, later, n in counts
+    ]
+    return ", ".join(sorted(parts)) or "empty"
 
 
 def _one_rsvp_link(base: str, secret: str) -> str | None:

@@ -28,8 +28,14 @@ def run_server(*, host: str, port: int, runner: LocalRunner | None = None) -> No
     """Serve until interrupted; the runner (given or started here) stops with the server."""
     runner = runner or start_local_runner_if_needed()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_config=log_config(),
-                    proxy_headers=True, server_header=False)
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_config=log_config(),
+            proxy_headers=True,
+            server_header=False,
+        )
     finally:
         if runner is not None:
             runner.stop()

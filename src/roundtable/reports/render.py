@@ -15,9 +15,23 @@ from roundtable.invitations.model import Invitation, Status
 from roundtable.people.model import Contact, Organization
 
 INVITEE_COLUMNS = (
-    "email", "honorific", "first_name", "last_name", "name", "position", "organization", "role",
-    "language", "status", "guests", "notes", "represented_by", "representative_of",
-    "invited_at", "responded_at", "attended_at",
+    "email",
+    "honorific",
+    "first_name",
+    "last_name",
+    "name",
+    "position",
+    "organization",
+    "role",
+    "language",
+    "status",
+    "guests",
+    "notes",
+    "represented_by",
+    "representative_of",
+    "invited_at",
+    "responded_at",
+    "attended_at",
 )
 
 #: a cell starting with one of these is a formula to a spreadsheet (CSV injection)

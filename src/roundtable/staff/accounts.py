@@ -14,7 +14,6 @@ from roundtable.errors import InputError, NotFound, Problem
 from roundtable.people.emails import normalise_email
 from roundtable.staff.model import ROLES, ApiToken, StaffUser
 
-
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
@@ -40,19 +39,23 @@ def add_staff(session: Session, email: str, role: str, password: str | None) -> 
     if address is None:
         problems.append(Problem(f"{email!r} is not an email address", field="email"))
     if role not in ROLES:
-        problems.append(Problem(f"unknown role {role!r}; use one of {', '.join(ROLES)}",
-                                field="role"))
+        problems.append(
+            Problem(f"unknown role {role!r}; use one of {', '.join(ROLES)}", field="role")
+        )
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(Problem(f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
-                                field="password"))
+        problems.append(
+            Problem(
+                f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            )
+        )
     if problems:
         raise InputError(problems)
     assert address is not None
     if session.exec(select(StaffUser).where(StaffUser.email == address)).first():
-        raise InputError([Problem(f"a staff account for {address} exists already",
-                                  field="email")])
-    user = StaffUser(email=address, role=role,
-                     password_hash=hash_password(password) if password else None)
+        raise InputError([Problem(f"a staff account for {address} exists already", field="email")])
+    user = StaffUser(
+        email=address, role=role, password_hash=hash_password(password) if password else None
+    )
     session.add(user)
     session.flush()
     return user
@@ -79,9 +82,7 @@ def staff_for_token(session: Session, token: str, now: datetime | None = None) -
     """The account a bearer token belongs to, or ``None`` for unknown or revoked tokens."""
     if not token.startswith("rt_") or len(token) > 100:
         return None
-    row = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token))
-    ).first()
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
     if row is None or row.revoked_at is not None:
         return None
     return session.get(StaffUser, row.staff_id)
@@ -89,5 +90,3 @@ def staff_for_token(session: Session, token: str, now: datetime | None = None) -
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
