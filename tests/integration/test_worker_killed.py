@@ -6,11 +6,7 @@ The worker runs as a separate process, started the way an operator starts one
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,41 +22,17 @@ from roundtable.delivery.dispatch import dispatch
 from roundtable.invitations.sending import send_invitations
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
-from tests.integration.pipeline import SLUG, create_invitees, wait_for
+from tests.integration.pipeline import (
+    ROOT,
+    SLUG,
+    create_invitees,
+    kill_group,
+    start_worker,
+    wait_for,
+)
 from tests.mail.smtp_server import SmtpSink
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    celery = Path(sys.executable).with_name("celery")
-    return subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "workers",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -88,7 +60,7 @@ def test_sigkill_mid_batch_loses_nothing(
     smtp_sink.delay = 0.01  # slow enough that the kill lands mid-batch
     create_invitees(500)
     log = tmp_path / "worker.log"
-    first = _start_worker(worker_env, log)
+    first = start_worker(worker_env, log)
     try:
         send_invitations(SLUG, now=utcnow())
         wait_for(
@@ -98,12 +70,12 @@ def test_sigkill_mid_batch_loses_nothing(
             tick=lambda: first.poll() is None or pytest.fail(log.read_text()),
         )
     finally:
-        _kill_group(first)
+        kill_group(first)
     in_flight = _sending_now()
     received_at_kill = len(smtp_sink.messages)
     assert received_at_kill < 500, "the kill came too late to prove anything"
 
-    second = _start_worker(worker_env, log)
+    second = start_worker(worker_env, log)
     try:
         # What beat does every interval: reclaim lost claims and announce what is due.
         wait_for(
@@ -113,7 +85,7 @@ def test_sigkill_mid_batch_loses_nothing(
             tick=lambda: (dispatch(utcnow()), time.sleep(0.5)),
         )
     finally:
-        _kill_group(second)
+        kill_group(second)
 
     counts = Counter(m.recipients[0] for m in smtp_sink.messages)
     assert len(counts) == 500, "every invitee received the invitation"
