@@ -1,0 +1,619 @@
+"""What a mail template needs to know about one message, and nothing more.
+
+Pure: no database, no clock (``now`` is passed in), no I/O beyond the translation
+catalogs read once per process. Everything that depends on the reader's language
+(salutation, dates and times, zone names, list punctuation) is formatted here, so
+the templates only place finished strings and never compute.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    format_timedelta,
+    get_timezone_location,
+)
+from babel.lists import format_list
+from markupsafe import Markup
+
+from roundtable.events.model import AgendaItem, Event
+from roundtable.invitations.model import ROLES
+from roundtable.mail import i18n
+from roundtable.mail.markdown import markdown_to_html, markdown_to_text
+from roundtable.mail.model import KINDS
+from roundtable.people.model import Contact
+
+RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
+FOLLOWUP_VARIANTS = ("attendee", "declined")
+
+#: reply words as the RSVP form posts them, mapped to the statuses they lead to
+_RESPONSE_ALIASES = {"accept": "accepted", "decline": "declined"}
+
+#: fields an update's ``changes`` may name; times are ISO 8601 instants with an offset
+CHANGE_FIELDS = (
+    "time",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue",
+    "room",
+    "address",
+    "webcast_url",
+    "title",
+)
+
+_NOTHING = "—"
+
+#: the names every salutation may use, whichever of them its English form shows
+SALUTATION_NAMES = ("honorific", "first_name", "last_name", "full_name")
+
+
+@dataclass(frozen=True)
+class When:
+    """An interval or instant as read in one time zone."""
+
+    #: "Thursday, 23 September 2027, 13:15–15:00 (New York time, EDT)"
+    text: str
+    #: "23 September 2027": short enough for a subject line
+    date: str
+    #: "New York time, EDT"
+    zone: str
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    time: str
+    title: str
+    speakers: tuple[str, ...]
+    description_html: Markup
+    description_text: str
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """Whom to ask for further information."""
+
+    name: str
+    office: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing an update changed, as the invitee should read it."""
+
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class InviteeDetails:
+    email: str
+    #: as on an envelope: "H.E. Ms. Amina Diallo"
+    display_name: str
+    full_name: str
+    #: the opening line, punctuation included: "Excellency," / "Dear Dr. Novak,"
+    salutation: str
+    position: str
+    organization: str
+    role: str
+    #: a sentence telling a speaker, panellist, moderator or observer what is asked; "" otherwise
+    role_phrase: str
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    title: str
+    #: the event's own word for itself ("High-Level Roundtable"), or "meeting"
+    format: str
+    description_html: Markup
+    description_text: str
+    #: on whose behalf we write: the co-organizers, else the organizer, as a localized list
+    hosts: str
+    co_organizers: str
+    venue: str
+    room: str
+    address: str
+    #: room and venue in one phrase: "Conference Room 6, United Nations Headquarters"
+    place: str
+    webcast_url: str
+    #: in the venue's zone
+    time: When
+    #: in the invitee's zone, only when their clock reads differently
+    local_time: When | None
+    deadline: When | None
+    deadline_local: When | None
+    agenda: tuple[AgendaLine, ...]
+    organizer_name: str
+    organizer_email: str
+    contact: ContactPerson | None
+
+
+@dataclass(frozen=True)
+class RsvpLinks:
+    """Where the invitee replies; the three answers only preselect the form (a GET never acts)."""
+
+    page: str | None
+    accept: str | None
+    tentative: str | None
+    decline: str | None
+    ics: str | None
+    unsubscribe: str | None
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """Everything a template of one mail kind may use."""
+
+    kind: str
+    language: str
+    direction: Literal["ltr", "rtl"]
+    invitee: InviteeDetails
+    event: EventDetails
+    links: RsvpLinks
+    #: confirmation: the reply recorded (accepted, declined, tentative, waitlisted)
+    response: str | None
+    guests: int
+    #: update: what changed, old → new
+    changes: tuple[Change, ...]
+    #: follow-up: for those who attended or for those who declined
+    variant: str | None
+    recommendations_html: Markup
+    recommendations_text: str
+    #: reminder: "tomorrow", "in 7 days"
+    offset_label: str
+    #: free text from staff, e.g. the reason for a cancellation
+    note: str
+
+
+def build_context(
+    kind: str,
+    *,
+    event: Event,
+    agenda: Sequence[AgendaItem],
+    contact: Contact,
+    organization: str | None,
+    role: str,
+    now: datetime,
+    rsvp_url: str | None = None,
+    ics_url: str | None = None,
+    unsubscribe_url: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> MailContext:
+    """The context for one message of ``kind`` to ``contact`` about ``event``.
+
+    ``extra`` carries what only one kind needs:
+
+    - confirmation: ``response`` (or ``status``): accepted, declined, tentative,
+      waitlisted (``accept``/``decline`` are accepted too); ``guests``: int
+    - update: ``changes``: ``[{"field": f, "old": …, "new": …}]`` with ``f`` in
+      :data:`CHANGE_FIELDS`; times are ISO 8601 instants with an offset, and ``time``
+      takes ``{"starts_at": …, "ends_at": …}`` on both sides
+    - follow-up: ``variant`` ("attendee" | "declined"); ``recommendations_md``
+      (defaults to the event's recommendations)
+    - reminder: ``offset_label`` (already localized) or ``offset_seconds`` (the rule's
+      offset before the start); without either the label is computed from ``now``
+    - cancellation (or any kind): ``note``, a message from the organizers
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}; expected one of {', '.join(KINDS)}")
+    extra = extra or {}
+    language = i18n.supported_language(contact.language)
+    words = i18n.translations(language)
+    venue_zone = _zone(event.timezone)
+    invitee_zone = _invitee_zone(contact.timezone)
+    times = _Clock(language, words, venue_zone, invitee_zone)
+
+    response = _response(kind, extra)
+    variant, recommendations = _followup(kind, extra, event)
+    return MailContext(
+        kind=kind,
+        language=language,
+        direction=i18n.text_direction(language),
+        invitee=InviteeDetails(
+            email=contact.email,
+            display_name=contact.display_name,
+            full_name=contact.full_name,
+            salutation=salutation(contact, words),
+            position=contact.position,
+            organization=organization or "",
+            role=role,
+            role_phrase=role_phrase(role, words),
+        ),
+        event=_event_details(event, agenda, times, words),
+        links=RsvpLinks(
+            page=rsvp_url,
+            accept=f"{rsvp_url}?response=accept" if rsvp_url else None,
+            tentative=f"{rsvp_url}?response=tentative" if rsvp_url else None,
+            decline=f"{rsvp_url}?response=decline" if rsvp_url else None,
+            ics=ics_url,
+            unsubscribe=unsubscribe_url,
+        ),
+        response=response,
+        guests=int(extra.get("guests") or 0),
+        changes=_changes(extra.get("changes") or (), times, words) if kind == "update" else (),
+        variant=variant,
+        recommendations_html=markdown_to_html(recommendations),
+        recommendations_text=markdown_to_text(recommendations),
+        offset_label=_offset_label(kind, extra, event, now, times, words),
+        note=str(extra.get("note") or ""),
+    )
+
+
+def salutation(contact: Contact, words: gettext.NullTranslations) -> str:
+    """The opening line for ``contact``, as protocol wants it, in the reader's language.
+
+    Ambassadors and ministers (H.E.) are addressed as "Excellency,"; others by
+    honorific and family name; without an honorific, by full name. The gettext
+    context (msgctxt) tells translators the gender where English does not show it.
+    """
+    names = {
+        "honorific": contact.honorific.strip(),
+        "first_name": contact.first_name,
+        "last_name": contact.last_name or contact.full_name,
+        "full_name": contact.full_name,
+    }
+    form = honorific_form(contact.honorific)
+    if form == "excellency-male":
+        return words.pgettext("excellency-male", "Excellency,")
+    if form == "excellency-female":
+        return words.pgettext("excellency-female", "Excellency,")
+    if form == "excellency":
+        return words.pgettext("excellency", "Excellency,")
+    if form == "male":
+        return words.pgettext("dear-male", "Dear %(honorific)s %(last_name)s,") % names
+    if form == "female":
+        return words.pgettext("dear-female", "Dear %(honorific)s %(last_name)s,") % names
+    if form == "title":
+        return words.pgettext("dear-title", "Dear %(honorific)s %(last_name)s,") % names
+    return words.pgettext("dear-name", "Dear %(full_name)s,") % names
+
+
+_MALE = frozenset({"mr", "his", "sir", "m", "monsieur", "sr", "senor", "señor"})
+_FEMALE = frozenset({"ms", "mrs", "miss", "her", "mme", "madam", "madame", "dame", "sra", "senora"})
+
+
+def honorific_form(
+    honorific: str,
+) -> Literal[
+    "excellency-male", "excellency-female", "excellency", "male", "female", "title", "none"
+]:
+    """How an honorific shapes the salutation.
+
+    "H.E. Ms." → ``excellency-female``, "Mr." → ``male``, "Dr." → ``title``.
+    """
+    words = honorific.lower().replace(".", "").replace(",", " ").split()
+    if words[:2] == ["h", "e"]:  # "H. E." written with a space
+        words = ["he", *words[2:]]
+    if not words:
+        return "none"
+    male = any(word in _MALE for word in words)
+    female = any(word in _FEMALE for word in words)
+    if words[0] == "he" or "excellency" in words:
+        if male != female:
+            return "excellency-male" if male else "excellency-female"
+        return "excellency"
+    if len(words) == 1 and male:
+        return "male"
+    if len(words) == 1 and female:
+        return "female"
+    return "title"
+
+
+def role_phrase(role: str, words: gettext.NullTranslations) -> str:
+    """What the invitee is asked to do beyond attending; empty for a participant."""
+    if role == "participant":
+        return ""
+    if role == "speaker":
+        return words.gettext("You are invited to address the meeting as a speaker.")
+    if role == "panellist":
+        return words.gettext("You are invited to speak on the panel.")
+    if role == "moderator":
+        return words.gettext("You are invited to moderate the discussion.")
+    if role == "observer":
+        return words.gettext("You are invited to attend as an observer.")
+    raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+
+
+class _Clock:
+    """Formats instants for one reader: in the venue's zone, and in theirs when it differs."""
+
+    def __init__(
+        self,
+        language: str,
+        words: gettext.NullTranslations,
+        venue_zone: ZoneInfo,
+        invitee_zone: ZoneInfo | None,
+    ) -> None:
+        self.language = language
+        self.locale = i18n.babel_locale(language)
+        self.words = words
+        self.venue_zone = venue_zone
+        self.invitee_zone = invitee_zone
+
+    def interval(self, start: datetime, end: datetime, zone: ZoneInfo) -> When:
+        start, end = _aware(start).astimezone(zone), _aware(end).astimezone(zone)
+        if start.date() == end.date():
+            hours = format_interval(start, end, "Hm", tzinfo=zone, locale=self.locale)
+            moment = self._date_time(format_date(start, "full", locale=self.locale), hours)
+        else:
+            moment = f"{self._full(start)} – {self._full(end)}"
+        zone_label = self.zone_label(zone, start)
+        return When(
+            text=f"{moment} ({zone_label})",
+            date=format_date(start, "long", locale=self.locale),
+            zone=zone_label,
+        )
+
+    def instant(self, at: datetime, zone: ZoneInfo) -> When:
+        at = _aware(at).astimezone(zone)
+        zone_label = self.zone_label(zone, at)
+        return When(
+            text=f"{self._full(at)} ({zone_label})",
+            date=format_date(at, "long", locale=self.locale),
+            zone=zone_label,
+        )
+
+    def both(self, start: datetime, end: datetime | None = None) -> tuple[When, When | None]:
+        """In the venue's zone, and in the invitee's when their clock shows another time."""
+
+        def show(zone: ZoneInfo) -> When:
+            return self.interval(start, end, zone) if end else self.instant(start, zone)
+
+        venue = show(self.venue_zone)
+        if self.invitee_zone is None or _same_wall_clock(start, self.venue_zone, self.invitee_zone):
+            return venue, None
+        return venue, show(self.invitee_zone)
+
+    def zone_label(self, zone: ZoneInfo, at: datetime) -> str:
+        """ "New York time, EDT" in English; "heure de New York, UTC-4" in French."""
+        offset = _utc_offset(at)
+        if zone.key == "UTC" or zone.key.startswith("Etc/"):
+            return offset
+        abbreviation = at.tzname() or ""
+        if self.language != "en" or not abbreviation.isalpha():
+            abbreviation = offset
+        city = get_timezone_location(zone, locale=self.locale, return_city=True)
+        return self.words.gettext("%(city)s time, %(abbreviation)s") % {
+            "city": city,
+            "abbreviation": abbreviation,
+        }
+
+    def _full(self, at: datetime) -> str:
+        hours = format_skeleton("Hm", at, tzinfo=at.tzinfo, locale=self.locale)
+        return self._date_time(format_date(at, "full", locale=self.locale), hours)
+
+    def _date_time(self, date: str, hours: str) -> str:
+        pattern = str(self.locale.datetime_formats["medium"])
+        return pattern.replace("{1}", date).replace("{0}", hours)
+
+
+def _event_details(
+    event: Event,
+    agenda: Sequence[AgendaItem],
+    times: _Clock,
+    words: gettext.NullTranslations,
+) -> EventDetails:
+    locale = times.locale
+    time, local_time = times.both(event.starts_at, event.ends_at)
+    deadline = deadline_local = None
+    if event.rsvp_deadline is not None:
+        deadline, deadline_local = times.both(event.rsvp_deadline)
+    co_organizers = list(event.co_organizers)
+    # The organizer speaks first, on behalf of itself and its co-organizers.
+    hosts = [event.organizer_name, *(c for c in co_organizers if c != event.organizer_name)]
+    contact = None
+    if any((event.contact_name, event.contact_office, event.contact_phone, event.contact_email)):
+        contact = ContactPerson(
+            name=event.contact_name,
+            office=event.contact_office,
+            phone=event.contact_phone,
+            email=event.contact_email,
+        )
+    return EventDetails(
+        title=event.title,
+        format=event.format or words.gettext("meeting"),
+        description_html=markdown_to_html(event.description),
+        description_text=markdown_to_text(event.description),
+        hosts=format_list(hosts, locale=locale),
+        co_organizers=format_list(co_organizers, locale=locale) if co_organizers else "",
+        venue=event.venue,
+        room=event.room,
+        address=event.address,
+        place=", ".join(part for part in (event.room, event.venue) if part),
+        webcast_url=event.webcast_url,
+        time=time,
+        local_time=local_time,
+        deadline=deadline,
+        deadline_local=deadline_local,
+        agenda=tuple(
+            AgendaLine(
+                time=item.time,
+                title=item.title,
+                speakers=tuple(item.speakers),
+                description_html=markdown_to_html(item.description),
+                description_text=markdown_to_text(item.description),
+            )
+            for item in sorted(agenda, key=lambda item: item.position)
+        ),
+        organizer_name=event.organizer_name,
+        organizer_email=event.organizer_email,
+        contact=contact,
+    )
+
+
+def _response(kind: str, extra: Mapping[str, Any]) -> str | None:
+    if kind != "confirmation":
+        return None
+    given = str(extra.get("response") or extra.get("status") or "")
+    response = _RESPONSE_ALIASES.get(given, given)
+    if response not in RESPONSES:
+        raise ValueError(
+            f"a confirmation needs extra['response'] in {', '.join(RESPONSES)}, not {given!r}"
+        )
+    return response
+
+
+def _followup(kind: str, extra: Mapping[str, Any], event: Event) -> tuple[str | None, str]:
+    if kind != "followup":
+        return None, ""
+    variant = extra.get("variant")
+    if variant not in FOLLOWUP_VARIANTS:
+        raise ValueError(
+            f"a follow-up needs extra['variant'] in {', '.join(FOLLOWUP_VARIANTS)}, not {variant!r}"
+        )
+    recommendations = str(extra.get("recommendations_md") or event.recommendations or "")
+    if not recommendations.strip():
+        raise ValueError("a follow-up needs recommendations (extra['recommendations_md'])")
+    return str(variant), recommendations
+
+
+def _changes(
+    given: Sequence[Mapping[str, Any]], times: _Clock, words: gettext.NullTranslations
+) -> tuple[Change, ...]:
+    changes = []
+    for change in given:
+        field = change.get("field")
+        if field not in CHANGE_FIELDS:
+            raise ValueError(
+                f"unknown changed field {field!r}; expected one of {', '.join(CHANGE_FIELDS)}"
+            )
+        old, new = change.get("old"), change.get("new")
+        changes.append(
+            Change(
+                label=_change_label(str(field), words),
+                old=_change_value(str(field), old, times),
+                new=_change_value(str(field), new, times),
+            )
+        )
+    return tuple(changes)
+
+
+def _change_label(field: str, words: gettext.NullTranslations) -> str:
+    if field == "time":
+        return words.gettext("Date and time")
+    if field == "starts_at":
+        return words.gettext("Start")
+    if field == "ends_at":
+        return words.gettext("End")
+    if field == "timezone":
+        return words.gettext("Time zone")
+    if field == "venue":
+        return words.gettext("Venue")
+    if field == "room":
+        return words.gettext("Room")
+    if field == "address":
+        return words.gettext("Address")
+    if field == "webcast_url":
+        return words.gettext("Webcast")
+    return words.gettext("Title")
+
+
+def _change_value(field: str, value: Any, times: _Clock) -> str:
+    if value is None or value == "":
+        return _NOTHING
+    if field == "time":
+        if not isinstance(value, Mapping):
+            raise ValueError("a 'time' change needs {'starts_at': …, 'ends_at': …} on both sides")
+        zone = _zone(value["timezone"]) if value.get("timezone") else times.venue_zone
+        return times.interval(_instant(value["starts_at"]), _instant(value["ends_at"]), zone).text
+    if field in ("starts_at", "ends_at"):
+        return times.instant(_instant(value), times.venue_zone).text
+    return str(value)
+
+
+def _offset_label(
+    kind: str,
+    extra: Mapping[str, Any],
+    event: Event,
+    now: datetime,
+    times: _Clock,
+    words: gettext.NullTranslations,
+) -> str:
+    """How far away the event is, in words: "today", "tomorrow", "in 7 days", "in 2 hours"."""
+    if kind != "reminder":
+        return ""
+    if extra.get("offset_label"):
+        return str(extra["offset_label"])
+    start = _aware(event.starts_at)
+    if extra.get("offset_seconds") is not None:
+        ahead = timedelta(seconds=int(extra["offset_seconds"]))
+    else:
+        ahead = start - _aware(now)
+    if ahead <= timedelta(0):
+        return words.gettext("today")
+    zone = times.venue_zone
+    days = (start.astimezone(zone).date() - (start - ahead).astimezone(zone).date()).days
+    if ahead < timedelta(days=1):
+        if days == 0:
+            return words.gettext("today")
+        return format_timedelta(
+            ahead, granularity="hour", threshold=100, add_direction=True, locale=times.locale
+        )
+    if days == 1:
+        return words.gettext("tomorrow")
+    return format_timedelta(
+        timedelta(days=max(days, 1)),
+        granularity="day",
+        threshold=1000,
+        add_direction=True,
+        locale=times.locale,
+    )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def _invitee_zone(name: str | None) -> ZoneInfo | None:
+    """The invitee's zone; an unknown name counts as none, so the venue's time is still shown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _same_wall_clock(at: datetime, first: ZoneInfo, second: ZoneInfo) -> bool:
+    return _aware(at).astimezone(first).utcoffset() == _aware(at).astimezone(second).utcoffset()
+
+
+def _utc_offset(at: datetime) -> str:
+    """ "UTC", "UTC-4", "UTC+5:30"."""
+    offset = at.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r} where an aware instant is required")
+    return at
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return _aware(value)
+    try:
+        return _aware(datetime.fromisoformat(str(value)))
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 instant with an offset: {value!r}") from exc

@@ -1,0 +1,70 @@
+"""Translations for mail: the package's gettext catalogs, read once per language.
+
+Catalogs live as ``.po`` files in ``roundtable/locales/<lang>/LC_MESSAGES/`` and are
+compiled in memory on first use, so there is no build step to forget. A string a
+catalog does not translate comes out in English, which is what gettext does.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Literal
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+DEFAULT_LANGUAGE = "en"
+
+#: Babel locale for each language we write in. English is British English, as at the
+#: United Nations: "Thursday, 23 September 2027", 24-hour times.
+BABEL_LOCALES = {
+    "en": "en_GB",
+    "fr": "fr",
+    "es": "es",
+    "ar": "ar",
+    "zh": "zh_Hans",
+    "ru": "ru",
+}
+
+
+def supported_language(language: str | None) -> str:
+    """The language we can write in for ``language`` ("fr-CA" → "fr"); English otherwise."""
+    primary = (language or "").replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in BABEL_LOCALES else DEFAULT_LANGUAGE
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The gettext translations for ``language``; English source strings when it has none."""
+    language = supported_language(language)
+    path = catalog_path(language)
+    if language == DEFAULT_LANGUAGE or not path.is_file():
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=BABEL_LOCALES[language], domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+@cache
+def babel_locale(language: str) -> Locale:
+    """The Babel locale used to format dates, times and lists for ``language``."""
+    return Locale.parse(BABEL_LOCALES[supported_language(language)])
+
+
+def text_direction(language: str) -> Literal["ltr", "rtl"]:
+    """``rtl`` for Arabic: the HTML part sets ``dir`` from it."""
+    return "rtl" if babel_locale(language).text_direction == "rtl" else "ltr"

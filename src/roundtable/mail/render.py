@@ -1,0 +1,155 @@
+"""Rendering a mail kind for one context into a subject, a text part and an HTML part.
+
+One Jinja2 environment per process: templates are loaded, CSS-inlined and compiled
+once, then reused for every message. HTML templates are autoescaped, text ones are
+not, and an undefined name is an error rather than an empty string. Translations
+are chosen per message from the context's language, so one environment serves
+every language.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+
+import roundtable
+from roundtable.mail import i18n
+from roundtable.mail.context import MailContext
+from roundtable.mail.css import inline_classes, load_stylesheet
+
+TEMPLATES_ENV_VAR = "ROUNDTABLE_TEMPLATES_DIR"
+STYLESHEET = "_inline.css"
+
+_BREAKS = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def templates_dir() -> Path:
+    """Where ``templates/emails`` is: beside the source tree, else ``$ROUNDTABLE_TEMPLATES_DIR``."""
+    checkout = Path(roundtable.__file__).resolve().parents[2] / "templates" / "emails"
+    if checkout.is_dir():
+        return checkout
+    configured = os.environ.get(TEMPLATES_ENV_VAR)
+    if configured and Path(configured).is_dir():
+        return Path(configured)
+    raise FileNotFoundError(
+        f"mail templates not found at {checkout}; "
+        f"set {TEMPLATES_ENV_VAR} to the templates/emails folder"
+    )
+
+
+class InliningLoader(FileSystemLoader):
+    """Loads templates from a folder and inlines the stylesheet into the HTML ones."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.rules = load_stylesheet(folder / STYLESHEET)
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if template.endswith(".html.j2"):
+            source = inline_classes(source, self.rules, name=template)
+        return source, filename, uptodate
+
+
+def render(kind: str, ctx: MailContext) -> RenderedMail:
+    """The three texts of one message; the subject on one line, the text part tidied."""
+    env = environment()
+    subject = one_line(env.get_template(f"{kind}/subject.txt.j2").render(ctx=ctx))
+    text = env.get_template(f"{kind}/body.txt.j2").render(ctx=ctx, subject=subject)
+    html = env.get_template(f"{kind}/body.html.j2").render(ctx=ctx, subject=subject)
+    return RenderedMail(subject=subject, text=tidy_text(text), html=tidy_html(html))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The process's template environment, built on first use."""
+    return build_environment(InliningLoader(templates_dir()))
+
+
+def build_environment(loader: BaseLoader) -> Environment:
+    env = Environment(
+        loader=loader,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Collapse the whitespace of {% trans %} blocks, so catalog entries are single lines.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
+    )
+    return env
+
+
+def one_line(text: str) -> str:
+    """A header-safe line: runs of spaces, line breaks and control characters become one space.
+
+    A no-break space is kept: French puts one before a colon.
+    """
+    return _BREAKS.sub(" ", text).strip(" ")
+
+
+def tidy_text(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, one final newline."""
+    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+
+
+def tidy_html(html: str) -> str:
+    """Template indentation's blank lines removed; the markup itself untouched."""
+    return "\n".join(line for line in html.splitlines() if line.strip()) + "\n"
+
+
+def _words(context: Context) -> Any:
+    return i18n.translations(context["ctx"].language)
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return str(_words(context).gettext(message))
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, number: int) -> str:
+    return str(_words(context).ngettext(singular, plural, number))
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, message: str) -> str:
+    return str(_words(context).pgettext(message_context, message))
+
+
+@pass_context
+def _npgettext(
+    context: Context, message_context: str, singular: str, plural: str, number: int
+) -> str:
+    return str(_words(context).npgettext(message_context, singular, plural, number))

@@ -1,0 +1,225 @@
+"""MIME assembly: structure, calendar method, headers that user data cannot forge, wire format."""
+
+from __future__ import annotations
+
+import email
+import re
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.policy import SMTP, compat32, default
+
+import pytest
+
+from roundtable.mail.mime import (
+    AUTO_SUBMITTED_KINDS,
+    assemble,
+    calendar_method_of,
+    clean,
+    is_auto_submitted,
+    make_message_id,
+)
+from roundtable.mail.render import RenderedMail, render
+from tests.mail.samples import arabic_contact, sample_context
+
+DATE = datetime(2027, 9, 1, 14, 30, tzinfo=UTC)
+SENDER = ("IOM New York", "events@iom.example.org")
+RECIPIENT = ("Dr. Ciarán O'Brien", "c.obrien@mission.example.org")
+CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Roundtable//EN\r\nMETHOD:REQUEST\r\n"
+    "BEGIN:VEVENT\r\nUID:0b8f7c1e-uid@roundtable.example.org\r\nSEQUENCE:0\r\n"
+    "SUMMARY:Café des migrations\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+).encode()
+
+
+def invitation() -> RenderedMail:
+    return render("invitation", sample_context("invitation"))
+
+
+def build(rendered: RenderedMail | None = None, **options: object) -> EmailMessage:
+    values: dict[str, object] = {
+        "sender": SENDER,
+        "recipient": RECIPIENT,
+        "message_id": make_message_id(42, "iom.example.org"),
+        "date": DATE,
+    }
+    values.update(options)
+    return assemble(rendered or invitation(), **values)  # type: ignore[arg-type]
+
+
+def parsed(message: EmailMessage) -> EmailMessage:
+    result = email.message_from_bytes(message.as_bytes(policy=SMTP), policy=default)
+    assert isinstance(result, EmailMessage)
+    return result
+
+
+def structure(message: EmailMessage) -> list[str]:
+    return [part.get_content_type() for part in message.walk()]
+
+
+def test_an_invitation_is_mixed_alternative_with_the_calendar_twice() -> None:
+    message = parsed(build(calendar=CALENDAR, calendar_method="request"))
+    assert structure(message) == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",
+        "application/ics",
+    ]
+    inline = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    assert inline.get_param("method") == "REQUEST"
+    assert inline.get_content_charset() == "utf-8"
+    assert inline.get_content_disposition() is None
+    assert inline.get_content().replace("\r\n", "\n") == CALENDAR.decode().replace("\r\n", "\n")
+    attached = next(p for p in message.walk() if p.get_content_type() == "application/ics")
+    assert attached.get_content_disposition() == "attachment"
+    assert attached.get_filename() == "invite.ics"
+    assert attached.get_content() == CALENDAR
+
+
+def test_without_a_calendar_the_message_is_just_the_two_alternatives() -> None:
+    rendered = invitation()
+    message = parsed(build(rendered))
+    assert structure(message) == ["multipart/alternative", "text/plain", "text/html"]
+    plain = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().replace("\r\n", "\n") == rendered.text
+    assert html.get_content().replace("\r\n", "\n") == rendered.html
+
+
+def test_the_content_type_method_is_the_calendars_own() -> None:
+    cancel = CALENDAR.replace(b"METHOD:REQUEST", b"METHOD:CANCEL")
+    assert calendar_method_of(cancel, None) == "CANCEL"
+    assert calendar_method_of(cancel, "cancel") == "CANCEL"
+    with pytest.raises(ValueError, match="METHOD is CANCEL but REQUEST was given"):
+        calendar_method_of(cancel, "REQUEST")
+    with pytest.raises(ValueError, match="no METHOD"):
+        calendar_method_of(cancel.replace(b"METHOD:CANCEL\r\n", b""), None)
+    message = parsed(build(calendar=cancel))
+    inline = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    assert inline.get_param("method") == "CANCEL"
+
+
+def test_headers_name_sender_recipient_and_the_message() -> None:
+    message = parsed(
+        build(
+            reply_to=("Ana Pérez", "aperez@iom.example.org"),
+            list_unsubscribe="https://rsvp.example.org/rsvp/tok/unsubscribe",
+            language="fr",
+        )
+    )
+    assert message["From"].addresses[0].addr_spec == "events@iom.example.org"
+    assert message["From"].addresses[0].display_name == "IOM New York"
+    assert message["To"].addresses[0].display_name == "Dr. Ciarán O'Brien"
+    assert message["Reply-To"].addresses[0].display_name == "Ana Pérez"
+    assert message["Message-ID"] == make_message_id(42, "iom.example.org")
+    assert message["Date"].datetime == DATE
+    assert message["MIME-Version"] == "1.0"
+    assert message["Content-Language"] == "fr"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["List-Unsubscribe"] == "<https://rsvp.example.org/rsvp/tok/unsubscribe>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Subject"] == invitation().subject
+
+
+def test_mail_sent_by_staff_decision_is_not_marked_automatic() -> None:
+    message = parsed(build(auto_submitted=False))
+    assert message["Auto-Submitted"] is None
+    assert message["List-Unsubscribe"] is None
+    assert set(AUTO_SUBMITTED_KINDS) == {"confirmation", "reminder", "nudge", "promotion"}
+    assert is_auto_submitted("reminder") and not is_auto_submitted("invitation")
+
+
+def test_line_breaks_in_user_data_never_make_a_header() -> None:
+    rendered = RenderedMail(
+        subject="Hello\r\nBcc: victim@evil.example\r\n\r\nbody",
+        text="text\n",
+        html="<p>html</p>\n",
+    )
+    message = build(
+        rendered,
+        sender=("IOM\r\nX-Injected: sender", "events@iom.example.org"),
+        recipient=("Eve\nX-Injected: recipient\u2028X-Other: yes", "eve@example.org"),
+        reply_to=("Ana\rX-Injected: reply", "aperez@iom.example.org"),
+        message_id="<msg-1@example.org>\r\nX-Injected: id",
+        list_unsubscribe="https://example.org/u\r\nX-Injected: unsubscribe",
+        language="en\r\nX-Injected: language",
+    )
+    back = parsed(message)
+    names = {name.lower() for name, _value in back.items()}
+    assert names == {
+        "from",
+        "to",
+        "reply-to",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "auto-submitted",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "content-type",
+        "content-language",
+    }
+    assert back["Subject"] == "Hello Bcc: victim@evil.example body"
+    assert back["To"].addresses[0].display_name == "Eve X-Injected: recipient X-Other: yes"
+    raw = message.as_bytes(policy=SMTP)
+    assert b"\r\nX-Injected" not in raw and b"\r\nBcc" not in raw
+
+
+def test_every_line_ends_in_crlf_and_none_is_longer_than_998_octets() -> None:
+    long_title = "Very long title " * 40
+    rendered = RenderedMail(subject=long_title, text="x" * 2000 + "\n", html="<p>" + "y" * 3000)
+    for message in (build(calendar=CALENDAR), build(rendered, calendar=CALENDAR)):
+        raw = message.as_bytes(policy=SMTP)
+        assert raw.endswith(b"\r\n")
+        lines = raw.split(b"\r\n")
+        assert all(b"\n" not in line and b"\r" not in line for line in lines)
+        assert max(len(line) for line in lines) <= 998
+        assert raw.isascii()
+
+
+def test_arabic_and_chinese_names_are_encoded_words_and_read_back_intact() -> None:
+    rendered = render("invitation", sample_context("invitation", arabic_contact()))
+    message = build(
+        rendered,
+        sender=("联合国 纽约办事处", "events@iom.example.org"),
+        recipient=("سعادة السيدة سارة القاسمي", "s.alqasimi@mission.example.org"),
+    )
+    raw = message.as_bytes(policy=SMTP)
+    head = email.message_from_bytes(raw, policy=compat32)
+    assert "=?utf-8?" in head["From"] and "=?utf-8?" in head["To"]
+    # Decoded as RFC 2047 says: the space between two encoded words is not text.
+    # (Python's own address parser keeps that space when a long name is folded
+    # mid-word; mail clients do not.)
+    assert str(make_header(decode_header(head["From"]))) == (
+        "联合国 纽约办事处 <events@iom.example.org>"
+    )
+    assert str(make_header(decode_header(head["To"]))) == (
+        "سعادة السيدة سارة القاسمي <s.alqasimi@mission.example.org>"
+    )
+    back = parsed(message)
+    assert back["Subject"] == rendered.subject
+    plain = back.get_body(preferencelist=("plain",))
+    assert plain is not None
+    assert plain.get_content().replace("\r\n", "\n") == rendered.text
+    for part in back.walk():
+        if part.get_content_maintype() == "text":
+            assert part["Content-Transfer-Encoding"] in ("7bit", "quoted-printable")
+
+
+def test_the_message_id_is_stable_for_a_row_and_unique_between_rows() -> None:
+    first = make_message_id(42, "IOM.example.org")
+    assert first == make_message_id(42, "iom.example.org")
+    assert re.fullmatch(r"<msg-42\.[0-9a-f]{12}@iom\.example\.org>", first)
+    assert make_message_id(43, "iom.example.org") != first
+    assert make_message_id(42, "un.example.org") != first.replace("iom.", "un.")
+    for bad in ("", "exa mple.org", "example.org>\r\nX: y", "müller.example"):
+        with pytest.raises(ValueError, match="Message-ID domain"):
+            make_message_id(1, bad)
+
+
+def test_clean_keeps_text_but_not_controls() -> None:
+    assert clean("  H.E.\u00a0Ms.\tAmina\x00 Diallo\r\n") == "H.E.\u00a0Ms. Amina Diallo"
