@@ -9,7 +9,6 @@ every language.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,12 +26,11 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-import roundtable
 from roundtable.mail import i18n
 from roundtable.mail.context import MailContext
 from roundtable.mail.css import inline_classes, load_stylesheet
+from roundtable.paths import project_root
 
-TEMPLATES_ENV_VAR = "ROUNDTABLE_TEMPLATES_DIR"
 STYLESHEET = "_inline.css"
 
 _BREAKS = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
@@ -48,17 +46,8 @@ class RenderedMail:
 
 
 def templates_dir() -> Path:
-    """Where ``templates/emails`` is: beside the source tree, else ``$ROUNDTABLE_TEMPLATES_DIR``."""
-    checkout = Path(roundtable.__file__).resolve().parents[2] / "templates" / "emails"
-    if checkout.is_dir():
-        return checkout
-    configured = os.environ.get(TEMPLATES_ENV_VAR)
-    if configured and Path(configured).is_dir():
-        return Path(configured)
-    raise FileNotFoundError(
-        f"mail templates not found at {checkout}; "
-        f"set {TEMPLATES_ENV_VAR} to the templates/emails folder"
-    )
+    """Where ``templates/emails`` is: at the project root (see :mod:`roundtable.paths`)."""
+    return project_root() / "templates" / "emails"
 
 
 class InliningLoader(FileSystemLoader):
