@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import statistics
 import time
 from collections.abc import Iterator
@@ -33,13 +34,20 @@ class CountingHandler:
         return "250 OK"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def smtp_sink() -> Iterator[tuple[CountingHandler, int]]:
     handler = CountingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=0, data_size_limit=10_000_000)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, data_size_limit=10_000_000)
     controller.start()
     try:
-        yield handler, controller.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        yield handler, port
     finally:
         controller.stop()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from celery import Task
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from roundtable import db
-from roundtable.delivery.deliver import Outcome, deliver
+from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
 from roundtable.types import utcnow
@@ -19,13 +19,19 @@ from workers.app import app
 log = logging.getLogger(__name__)
 
 
-@app.task(name="roundtable.send_message", bind=True, max_retries=None, acks_late=True)
-def send_message(self: Task, message_id: int) -> str:
-    """Send one outbox row; a temporary SMTP failure comes back after a backoff."""
-    result = deliver(message_id, process_transport())
-    if result.outcome == Outcome.RETRY and result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in)
-    return result.outcome.value
+#: outbox rows per task: one claim and one read for all of them, then one send each
+BATCH = 10
+
+
+@app.task(name="roundtable.send_messages", acks_late=True)
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send these outbox rows; each temporary SMTP failure comes back alone after a backoff."""
+    results = deliver_batch(message_ids, process_transport())
+    for message_id, result in results.items():
+        if result.outcome == Outcome.RETRY and result.retry_in is not None:
+            # Backoffs stay in minutes, far below the broker's visibility timeout.
+            send_messages.apply_async(([message_id],), countdown=result.retry_in)
+    return dict(Counter(result.outcome.value for result in results.values()))
 
 
 @app.task(name="roundtable.dispatch_due", acks_late=False)
@@ -35,9 +41,10 @@ def dispatch_due() -> dict[str, Any]:
 
 
 def enqueue_messages(message_ids: Sequence[int]) -> None:
-    """The doorbell with a broker: one small task per message id."""
-    for message_id in message_ids:
-        send_message.apply_async((message_id,))
+    """The doorbell with a broker: one small task per batch of message ids."""
+    ids = list(message_ids)
+    for start in range(0, len(ids), BATCH):
+        send_messages.apply_async((ids[start : start + BATCH],))
 
 
 @worker_process_init.connect

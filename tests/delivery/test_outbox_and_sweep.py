@@ -96,8 +96,8 @@ def test_a_row_is_claimed_once(engine: Engine, rung: list[int]) -> None:
     with write_session() as session:
         [message_id] = queue_messages(session, _outgoing(event_id, ids))
     now = utcnow()
-    assert claim(message_id, now) == 1
-    assert claim(message_id, now) is None
+    assert claim([message_id], now) == {message_id: 1}
+    assert claim([message_id], now) == {}
 
 
 def test_sweep_reclaims_lost_claims_and_reannounces_stale_rows(
@@ -107,7 +107,7 @@ def test_sweep_reclaims_lost_claims_and_reannounces_stale_rows(
     with write_session() as session:
         lost, stale = queue_messages(session, _outgoing(event_id, ids))
     now = utcnow()
-    assert claim(lost, now) == 1
+    assert claim([lost], now) == {lost: 1}
     rung.clear()
     # Shortly after: the claim holds and the announcement is recent, so nothing happens.
     assert sweep(now + timedelta(seconds=30)).announced == []
@@ -116,7 +116,7 @@ def test_sweep_reclaims_lost_claims_and_reannounces_stale_rows(
     result = sweep(later)
     assert result.reclaimed == 1
     assert sorted(result.announced) == sorted([lost, stale])
-    assert claim(lost, later) == 2, "the attempt count goes on"
+    assert claim([lost], later) == {lost: 2}, "the attempt count goes on"
 
 
 def test_sweep_marks_long_overdue_reminders_missed(engine: Engine, rung: list[int]) -> None:

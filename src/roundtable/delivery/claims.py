@@ -1,5 +1,9 @@
 """The row-level protocol of the outbox: claim, finish, requeue. Each is one short transaction.
 
+Claims are taken in small batches (one round trip for several rows); each row is
+then finished on its own as soon as it is sent, so a worker that dies loses at
+most the rows of its current batch to a resend, and usually only one.
+
 ``claim`` is an ``UPDATE … WHERE status = 'queued'`` whose row count decides who
 sends: it works the same on SQLite and PostgreSQL, where ``FOR UPDATE SKIP
 LOCKED`` would not. ``finish`` and ``requeue`` only touch rows still ``sending``,
@@ -8,6 +12,7 @@ so a row the sweep reclaimed in the meantime is not overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -19,13 +24,19 @@ from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
 
-def claim(message_id: int, now: datetime) -> int | None:
-    """Take the row for this worker; the number of this attempt, or ``None`` if not ours."""
-    with write_session() as session:
-        result = session.execute(
+def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
+    """Take the rows still queued and due for this worker: id → number of this attempt.
+
+    Rows another worker took, or that are not due, are simply absent from the answer.
+    """
+    if not message_ids:
+        return {}
+    with write_session(flush_to_disk=False) as session:
+        rows = session.execute(
             update(Message)
+            .execution_options(synchronize_session=False)
             .where(
-                col(Message.id) == message_id,
+                col(Message.id).in_(list(message_ids)),
                 col(Message.status) == MessageStatus.QUEUED,
                 col(Message.due_at) <= now,
             )
@@ -35,9 +46,9 @@ def claim(message_id: int, now: datetime) -> int | None:
                 lease_until=now + timedelta(seconds=get_settings().claim_lease),
                 updated_at=now,
             )
-            .returning(col(Message.attempts))
-        ).first()
-    return None if result is None else int(result[0])
+            .returning(col(Message.id), col(Message.attempts))
+        ).all()
+    return {int(message_id): int(attempts) for message_id, attempts in rows}
 
 
 def finish(
@@ -60,18 +71,20 @@ def finish(
         values["message_id"] = message_id_header
     if sent_at:
         values["sent_at"] = sent_at
-    with write_session() as session:
+    with write_session(flush_to_disk=False) as session:
         session.execute(
             update(Message)
+            .execution_options(synchronize_session=False)
             .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
             .values(**values)
         )
 
 
 def requeue(message_id: int, now: datetime, delay: float, code: int | None, text: str) -> None:
-    with write_session() as session:
+    with write_session(flush_to_disk=False) as session:
         session.execute(
             update(Message)
+            .execution_options(synchronize_session=False)
             .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
             .values(
                 status=MessageStatus.QUEUED,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +20,8 @@ from roundtable.mail.mime import assemble, make_message_id
 from roundtable.mail.model import Message
 from roundtable.mail.render import render
 from roundtable.people.model import Contact, Organization
+
+_Row = TypeVar("_Row", Message, Invitation, Contact, Organization, Event)
 
 #: what the invitee's calendar says of their attendance, by reply
 PARTSTAT: dict[str, PartStat] = {
@@ -48,44 +51,67 @@ class MessageBundle:
     checkin_used: bool
 
 
-def load_bundle(session: Session, message_id: int) -> MessageBundle:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise LookupError(f"message {message_id} does not exist")
-    event = session.get(Event, message.event_id)
-    invitation = session.get(Invitation, message.invitation_id)
-    assert event is not None and invitation is not None
-    contact = session.get(Contact, invitation.contact_id)
-    assert contact is not None
-    organization = (
-        session.get(Organization, contact.organization_id) if contact.organization_id else None
+def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, MessageBundle]:
+    """Everything these rows need, in a handful of queries whatever their number."""
+    messages = _by_id(session, Message, message_ids)
+    invitations = _by_id(session, Invitation, {m.invitation_id for m in messages.values()})
+    contacts = _by_id(session, Contact, {i.contact_id for i in invitations.values()})
+    organizations = _by_id(
+        session, Organization, {c.organization_id for c in contacts.values() if c.organization_id}
     )
-    agenda = list(
+    events = _by_id(session, Event, {m.event_id for m in messages.values()})
+    agendas: dict[int, list[AgendaItem]] = {event_id: [] for event_id in events}
+    for item in session.exec(
+        select(AgendaItem)
+        .where(col(AgendaItem.event_id).in_(list(events)))
+        .order_by(col(AgendaItem.event_id), col(AgendaItem.position))
+    ):
+        agendas[item.event_id].append(item)
+    followup_events = [m.event_id for m in messages.values() if m.kind == "followup"]
+    events_with_checkin = set(
         session.exec(
-            select(AgendaItem)
-            .where(AgendaItem.event_id == event.id)
-            .order_by(col(AgendaItem.position))
+            select(Invitation.event_id)
+            .where(
+                col(Invitation.event_id).in_(followup_events),
+                col(Invitation.attended_at).is_not(None),
+            )
+            .distinct()
         ).all()
     )
-    checkin_used = False
-    if message.kind == "followup":
-        checkin_used = (
-            session.exec(
-                select(Invitation.id)
-                .where(Invitation.event_id == event.id, col(Invitation.attended_at).is_not(None))
-                .limit(1)
-            ).first()
-            is not None
+    bundles = {}
+    for message_id, message in messages.items():
+        invitation = invitations.get(message.invitation_id)
+        event = events.get(message.event_id)
+        contact = contacts.get(invitation.contact_id) if invitation else None
+        if invitation is None or event is None or contact is None:
+            continue
+        organization = organizations.get(contact.organization_id or -1)
+        bundles[message_id] = MessageBundle(
+            message=message,
+            event=event,
+            agenda=agendas[message.event_id],
+            invitation=invitation,
+            contact=contact,
+            organization=organization.name if organization else None,
+            checkin_used=message.event_id in events_with_checkin,
         )
-    return MessageBundle(
-        message=message,
-        event=event,
-        agenda=agenda,
-        invitation=invitation,
-        contact=contact,
-        organization=organization.name if organization else None,
-        checkin_used=checkin_used,
-    )
+    return bundles
+
+
+def _by_id(session: Session, model: type[_Row], ids: Iterable[int]) -> dict[int, _Row]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = session.exec(select(model).where(col(model.id).in_(wanted))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def load_bundle(session: Session, message_id: int) -> MessageBundle:
+    """One row's bundle (for previews); ``LookupError`` when the row is gone."""
+    bundle = load_bundles(session, [message_id]).get(message_id)
+    if bundle is None:
+        raise LookupError(f"message {message_id} does not exist")
+    return bundle
 
 
 def followup_variant(bundle: MessageBundle) -> str | None:

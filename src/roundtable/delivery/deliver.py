@@ -1,4 +1,4 @@
-"""Sending one outbox row: claim it, check it still applies, compose, send, record.
+"""Sending outbox rows: claim them, check each still applies, compose, send, record.
 
 Every step is safe to repeat. A duplicate task finds nothing to claim; a worker
 killed mid-send leaves a ``sending`` row whose lease expires, and the sweep puts
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +21,8 @@ from sqlmodel import col
 from roundtable.db import read_session, write_session
 from roundtable.delivery import policy
 from roundtable.delivery.claims import claim, finish, requeue
-from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundle
-from roundtable.mail.model import Message, MessageStatus
+from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
+from roundtable.mail.model import MessageStatus
 from roundtable.mail.transports import PermanentFailure, TemporaryFailure, Transport
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
@@ -46,13 +47,36 @@ class DeliveryResult:
 
 def deliver(message_id: int, transport: Transport, now: datetime | None = None) -> DeliveryResult:
     """Try to send one message; tell the caller what happened and whether to retry."""
+    return deliver_batch([message_id], transport, now)[message_id]
+
+
+def deliver_batch(
+    message_ids: Sequence[int], transport: Transport, now: datetime | None = None
+) -> dict[int, DeliveryResult]:
+    """Claim these rows in one go, read what they need in one go, then send each in turn."""
     now = now or utcnow()
-    attempts = claim(message_id, now)
-    if attempts is None:
-        return DeliveryResult(Outcome.NOT_CLAIMED)
+    results = dict.fromkeys(message_ids, DeliveryResult(Outcome.NOT_CLAIMED))
+    attempts = claim(message_ids, now)
+    if not attempts:
+        return results
+    with read_session() as session:
+        bundles = load_bundles(session, list(attempts))
+    for message_id, attempt in attempts.items():
+        bundle = bundles.get(message_id)
+        if bundle is None:
+            finish(message_id, MessageStatus.FAILED, response="the message's rows are gone")
+            results[message_id] = DeliveryResult(Outcome.FAILED, detail="rows gone")
+            continue
+        results[message_id] = _deliver_claimed(bundle, attempt, transport, utcnow())
+    return results
+
+
+def _deliver_claimed(
+    bundle: MessageBundle, attempts: int, transport: Transport, now: datetime
+) -> DeliveryResult:
+    message_id = bundle.message.id
+    assert message_id is not None
     try:
-        with read_session() as session:
-            bundle = load_bundle(session, message_id)
         drop = _reason_to_drop(bundle)
         if drop:
             finish(message_id, MessageStatus.DROPPED, response=drop)
@@ -108,9 +132,3 @@ def _mark_bounced(contact: Contact, now: datetime, reason: str) -> None:
             .where(col(Contact.id) == contact.id)
             .values(bounced_at=now, bounce_reason=reason[:500], updated_at=now)
         )
-
-
-def read_message(message_id: int) -> Message | None:
-    """The row as it is now (for tests and the CLI)."""
-    with read_session() as session:
-        return session.get(Message, message_id)

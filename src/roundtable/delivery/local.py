@@ -15,12 +15,15 @@ import threading
 from collections.abc import Sequence
 
 from roundtable.delivery import doorbell
-from roundtable.delivery.deliver import Outcome, deliver
+from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
 from roundtable.types import utcnow
 
 log = logging.getLogger(__name__)
+
+#: ids one worker thread takes at once when several are waiting
+BATCH = 10
 
 
 class LocalRunner:
@@ -78,25 +81,41 @@ class LocalRunner:
     def _work(self) -> None:
         try:
             while True:
-                message_id = self._queue.get()
+                batch = self._next_batch()
                 try:
-                    if message_id is None:
+                    ids = [message_id for message_id in batch if message_id is not None]
+                    if ids:
+                        self._deliver(ids)
+                    if len(ids) < len(batch):
                         return
-                    self._deliver(message_id)
                 finally:
-                    self._queue.task_done()
+                    for _ in batch:
+                        self._queue.task_done()
         finally:
             close_transport()
 
-    def _deliver(self, message_id: int) -> None:
+    def _next_batch(self) -> list[int | None]:
+        """The next id, and up to ``BATCH - 1`` more if they are waiting already."""
+        batch = [self._queue.get()]
+        while len(batch) < BATCH and batch[-1] is not None:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _deliver(self, message_ids: list[int]) -> None:
         try:
-            result = deliver(message_id, process_transport())
+            results = deliver_batch(message_ids, process_transport())
         except Exception:
-            log.exception("delivery of message %s failed; the sweep will retry it", message_id)
+            log.exception(
+                "delivery of %d message(s) failed; the sweep will retry them", len(message_ids)
+            )
             close_transport()
             return
-        if result.outcome == Outcome.RETRY and result.retry_in is not None:
-            self._ring_later(message_id, result.retry_in)
+        for message_id, result in results.items():
+            if result.outcome == Outcome.RETRY and result.retry_in is not None:
+                self._ring_later(message_id, result.retry_in)
 
     def _ring_later(self, message_id: int, delay: float) -> None:
         timer = threading.Timer(delay, self._timer_fired, args=(message_id,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from roundtable.config import get_settings
@@ -38,38 +39,47 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
             raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
         assert event.id is not None
         pending = session.exec(
-            select(Invitation)
+            select(Invitation.id)
             .where(Invitation.event_id == event.id, Invitation.status == Status.NOT_INVITED)
             .order_by(col(Invitation.id))
         ).all()
-        total = len(pending)
+        ids = [int(i) for i in pending if i is not None]
+        total = len(ids)
         if progress:
             progress(0, total)
         for start in range(0, total, CHUNK):
-            chunk = pending[start : start + CHUNK]
-            outgoing = []
-            for invitation in chunk:
-                assert invitation.id is not None
-                invitation.token_salt = new_salt()
-                invitation.token_hash = hash_token(
-                    derive_token(secret, invitation.id, invitation.token_salt)
-                )
-                invitation.status = Status.INVITED
-                invitation.invited_at = now
-                invitation.updated_at = now
-                outgoing.append(
+            chunk = ids[start : start + CHUNK]
+            salts = {invitation_id: new_salt() for invitation_id in chunk}
+            # One executemany per chunk rather than an UPDATE per invitation.
+            session.execute(
+                update(Invitation),
+                [
+                    {
+                        "id": invitation_id,
+                        "token_salt": salt,
+                        "token_hash": hash_token(derive_token(secret, invitation_id, salt)),
+                        "status": Status.INVITED,
+                        "invited_at": now,
+                        "updated_at": now,
+                    }
+                    for invitation_id, salt in salts.items()
+                ],
+            )
+            queue_messages(
+                session,
+                [
                     OutgoingMessage(
                         event_id=event.id,
-                        invitation_id=invitation.id,
+                        invitation_id=invitation_id,
                         kind="invitation",
                         mailing="invitation",
-                        context={"sequence": event.sequence},
                         due_at=now,
+                        context={"sequence": event.sequence},
                     )
-                )
-            session.flush()
-            queue_messages(session, outgoing)
-            schedule_for(session, event, [m.invitation_id for m in outgoing], now)
+                    for invitation_id in chunk
+                ],
+            )
+            schedule_for(session, event, chunk, now)
             if progress:
                 progress(min(start + CHUNK, total), total)
         return total

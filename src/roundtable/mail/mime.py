@@ -35,6 +35,7 @@ from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
+from email.utils import format_datetime
 
 from roundtable.mail.render import RenderedMail
 
@@ -98,6 +99,9 @@ class _CachingHeaderRegistry(HeaderRegistry):
 POLICY = SMTP.clone(header_factory=_CachingHeaderRegistry(), cte_type="7bit")
 
 
+#: anything but the letters, digits and hyphens of a language tag (RFC 5646)
+_LANGUAGE_TAG = re.compile(r"[^A-Za-z0-9-]")
+
 def is_auto_submitted(kind: str) -> bool:
     return kind in AUTO_SUBMITTED_KINDS
 
@@ -143,14 +147,17 @@ def assemble(
     if reply_to is not None and reply_to[1]:
         message["Reply-To"] = _address(reply_to)
     message["Subject"] = clean(rendered.subject)
-    message["Date"] = date
-    message["Message-ID"] = clean(message_id)
-    message["MIME-Version"] = "1.0"
+    # Headers we generate ourselves, ASCII and one line, are stored as they are:
+    # parsing them into header objects only to print them again cost half the
+    # assembly time. Everything that carries user data goes through the API above.
+    message.set_raw("Date", format_datetime(date))
+    message.set_raw("Message-ID", clean(message_id))
+    message.set_raw("MIME-Version", "1.0")
     if auto_submitted:
-        message["Auto-Submitted"] = "auto-generated"
+        message.set_raw("Auto-Submitted", "auto-generated")
     if list_unsubscribe:
         message["List-Unsubscribe"] = f"<{clean(list_unsubscribe)}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 
     text = _text_part("plain", rendered.text)
     html = _text_part("html", rendered.html)
@@ -162,7 +169,7 @@ def assemble(
         alternative = EmailMessage(policy=POLICY)
         _make_multipart(alternative, "alternative", [text, html, invite])
         _make_multipart(message, "mixed", [alternative, _attachment(calendar)])
-    message["Content-Language"] = clean(language) or "en"
+    message.set_raw("Content-Language", _LANGUAGE_TAG.sub("", language) or "en")
     return message
 
 
@@ -175,22 +182,22 @@ def assemble(
 def _text_part(subtype: str, body: str, params: str = "") -> EmailMessage:
     """A UTF-8 text part: 7bit when it is ASCII in short lines, quoted-printable otherwise."""
     part = EmailMessage(policy=POLICY)
-    part["Content-Type"] = f'text/{subtype}; charset="utf-8"{params}'
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"{params}')
     body = body.replace("\r\n", "\n")
     if body.isascii() and max(map(len, body.split("\n")), default=0) <= _MAX_7BIT_LINE:
-        part["Content-Transfer-Encoding"] = "7bit"
+        part.set_raw("Content-Transfer-Encoding", "7bit")
         part.set_payload(body)
     else:
-        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_raw("Content-Transfer-Encoding", "quoted-printable")
         part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
     return part
 
 
 def _attachment(calendar: bytes) -> EmailMessage:
     part = EmailMessage(policy=POLICY)
-    part["Content-Type"] = f'application/ics; name="{CALENDAR_FILENAME}"'
-    part["Content-Disposition"] = f'attachment; filename="{CALENDAR_FILENAME}"'
-    part["Content-Transfer-Encoding"] = "base64"
+    part.set_raw("Content-Type", f'application/ics; name="{CALENDAR_FILENAME}"')
+    part.set_raw("Content-Disposition", f'attachment; filename="{CALENDAR_FILENAME}"')
+    part.set_raw("Content-Transfer-Encoding", "base64")
     part.set_payload(base64.encodebytes(calendar).decode("ascii"))
     return part
 
@@ -198,7 +205,7 @@ def _attachment(calendar: bytes) -> EmailMessage:
 def _make_multipart(
     container: EmailMessage, subtype: str, parts: list[EmailMessage]
 ) -> EmailMessage:
-    container["Content-Type"] = f'multipart/{subtype}; boundary="{_boundary()}"'
+    container.set_raw("Content-Type", f'multipart/{subtype}; boundary="{_boundary()}"')
     container.set_payload(list(parts))
     return container
 
