@@ -19,8 +19,10 @@ from workers.app import app
 log = logging.getLogger(__name__)
 
 
-#: outbox rows per task: one claim and one read for all of them, then one send each
-BATCH = 10
+#: outbox rows per task: one claim and one read for all of them, then one send each.
+#: A burst is cut into about TASKS_PER_BURST tasks, so that every worker gets a share,
+#: of MIN_BATCH to MAX_BATCH rows (publishing a task costs a few milliseconds).
+MIN_BATCH, MAX_BATCH, TASKS_PER_BURST = 5, 50, 32
 
 
 @app.task(name="roundtable.send_messages", acks_late=True)
@@ -43,8 +45,11 @@ def dispatch_due() -> dict[str, Any]:
 def enqueue_messages(message_ids: Sequence[int]) -> None:
     """The doorbell with a broker: one small task per batch of message ids."""
     ids = list(message_ids)
-    for start in range(0, len(ids), BATCH):
-        send_messages.apply_async((ids[start : start + BATCH],))
+    size = min(MAX_BATCH, max(MIN_BATCH, -(-len(ids) // TASKS_PER_BURST)))
+    # One producer (one connection, one channel) for the whole burst, not one each.
+    with app.producer_or_acquire() as producer:
+        for start in range(0, len(ids), size):
+            send_messages.apply_async((ids[start : start + size],), producer=producer)
 
 
 @worker_process_init.connect

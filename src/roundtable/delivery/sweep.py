@@ -56,23 +56,27 @@ def sweep(now: datetime) -> SweepResult:
             .values(status=MessageStatus.MISSED, updated_at=now),
         )
         stale = now - timedelta(seconds=get_settings().reannounce_after)
-        due = session.exec(
+        due = (
             select(Message.id)
             .where(
-                Message.status == MessageStatus.QUEUED,
+                col(Message.status) == MessageStatus.QUEUED,
                 col(Message.due_at) <= now,
                 or_(col(Message.enqueued_at).is_(None), col(Message.enqueued_at) < stale),
             )
             .order_by(col(Message.due_at))
             .limit(BATCH)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # Two sweeps at once (two beats by mistake) take disjoint rows.
+            due = due.with_for_update(skip_locked=True)
+        # Find and mark in one statement: one round trip however many rows are due.
+        announced = session.execute(
+            update(Message)
+            .where(col(Message.id).in_(due.scalar_subquery()))
+            .values(enqueued_at=now)
+            .returning(col(Message.id))
+            .execution_options(synchronize_session=False)
         ).all()
-        ids = [int(message_id) for message_id in due if message_id is not None]
-        if ids:
-            for start in range(0, len(ids), 1000):
-                session.execute(
-                    update(Message)
-                    .where(col(Message.id).in_(ids[start : start + 1000]))
-                    .values(enqueued_at=now)
-                )
-            ring_after_commit(session, ids)
+        ids = [int(row[0]) for row in announced]
+        ring_after_commit(session, ids)
     return SweepResult(reclaimed=reclaimed, missed=missed, announced=ids)
