@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from roundtable import __version__
 from roundtable.db import get_engine
-from roundtable.web import rsvp
+from roundtable.web import api, dashboard, rsvp
 
 
 def create_app() -> FastAPI:
@@ -30,4 +30,6 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     rsvp.install(app)
+    dashboard.install(app)
+    api.install(app)
     return app

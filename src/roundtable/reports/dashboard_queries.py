@@ -1,0 +1,498 @@
+"""SQL behind the staff pages and the API: aggregates, and one page of rows at a time.
+
+Counts are GROUP BY queries; lists are paginated in the database. Nothing here
+loops over every invitation of an event in Python (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlmodel import Session, col, select
+
+from roundtable.events.model import Event
+from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.mail.model import Message
+from roundtable.people.model import Contact, Organization
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list, and where it sits in it."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_number(self) -> int:
+        return self.first_number + len(self.items) - 1 if self.items else 0
+
+
+def page_bounds(page: int, per_page: int) -> tuple[int, int]:
+    """A sane (page, per_page): pages count from 1, sizes stay between 1 and the maximum."""
+    return max(1, page), min(max(1, per_page), MAX_PAGE_SIZE)
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """An event on the dashboard's front page: its replies at a glance."""
+
+    event: Event
+    status_counts: dict[str, int]
+    #: invitations sent (an invitation went out, whatever has happened since)
+    invited: int
+
+    @property
+    def invitees(self) -> int:
+        return sum(self.status_counts.values())
+
+    @property
+    def replies(self) -> int:
+        return sum(self.status_counts[status] for status in Status.REPLIED)
+
+    @property
+    def response_rate(self) -> float:
+        """Replies over invitations sent, as ``event_report`` computes it."""
+        return round(self.replies / self.invited, 4) if self.invited else 0.0
+
+
+def event_summaries(session: Session, event_ids: Collection[int] | None) -> list[EventSummary]:
+    """The events (all of them when ``event_ids`` is ``None``), soonest first, with counts."""
+    statement = select(Event).order_by(col(Event.starts_at), col(Event.id))
+    if event_ids is not None:
+        statement = statement.where(col(Event.id).in_(list(event_ids) or [-1]))
+    events = list(session.exec(statement).all())
+    ids = [event.id for event in events]
+    counts: dict[int, dict[str, int]] = {
+        event_id: dict.fromkeys(Status.ALL, 0) for event_id in ids if event_id is not None
+    }
+    invited: dict[int, int] = {}
+    if ids:
+        for event_id, status, count in session.exec(
+            select(Invitation.event_id, Invitation.status, func.count())
+            .where(col(Invitation.event_id).in_(ids))
+            .group_by(col(Invitation.event_id), col(Invitation.status))
+        ).all():
+            counts[event_id][status] = int(count)
+        for event_id, count in session.exec(
+            select(Invitation.event_id, func.count(col(Invitation.invited_at)))
+            .where(col(Invitation.event_id).in_(ids))
+            .group_by(col(Invitation.event_id))
+        ).all():
+            invited[event_id] = int(count)
+    return [
+        EventSummary(event=event, status_counts=counts[event.id], invited=invited.get(event.id, 0))
+        for event in events
+        if event.id is not None
+    ]
+
+
+def replies_per_day(session: Session, event_id: int) -> list[tuple[date, int]]:
+    """How many invitees replied for the first time on each day (UTC), in day order."""
+    first = (
+        select(
+            ReplyLog.invitation_id.label("invitation_id"),  # type: ignore[attr-defined]
+            func.min(ReplyLog.at).label("first_at"),
+        )
+        .join(Invitation, col(Invitation.id) == ReplyLog.invitation_id)
+        .where(Invitation.event_id == event_id)
+        .group_by(col(ReplyLog.invitation_id))
+        .subquery()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        day: ColumnElement[Any] = func.date(func.timezone("UTC", first.c.first_at))
+    else:
+        day = func.date(first.c.first_at)  # stored as naive UTC text
+    rows = session.execute(
+        select(day.label("day"), func.count()).select_from(first).group_by(day).order_by(day)
+    ).all()
+    return [(_as_date(day_value), int(count)) for day_value, count in rows]
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def organizations_of(session: Session, event_id: int) -> list[str]:
+    """The organizations of an event's invitees, for the table's filter."""
+    names = session.exec(
+        select(Organization.name)
+        .join(Contact, col(Contact.organization_id) == Organization.id)
+        .join(Invitation, col(Invitation.contact_id) == Contact.id)
+        .where(Invitation.event_id == event_id)
+        .distinct()
+        .order_by(col(Organization.name))
+    ).all()
+    return list(names)
+
+
+# --- invitees ------------------------------------------------------------------------------
+
+#: what the invitee table can be sorted by, and the columns that sort means
+INVITEE_SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (col(Contact.last_name), col(Contact.full_name)),
+    "email": (col(Contact.email),),
+    "organization": (col(Organization.name),),
+    "role": (col(Invitation.role),),
+    "status": (col(Invitation.status),),
+    "replied": (col(Invitation.responded_at),),
+    "attended": (col(Invitation.attended_at),),
+}
+
+
+@dataclass(frozen=True)
+class InviteeQuery:
+    """What the invitee table shows: a search, filters, an order and a page."""
+
+    search: str = ""
+    status: str = ""
+    role: str = ""
+    organization: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    per_page: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class InviteeLine:
+    """One row of the invitee table."""
+
+    invitation_id: int
+    email: str
+    #: as written on an envelope, honorific first
+    name: str
+    honorific: str
+    first_name: str
+    last_name: str
+    full_name: str
+    position: str
+    organization: str
+    role: str
+    status: str
+    guests: int
+    notes: str
+    language: str
+    invited_at: datetime | None
+    responded_at: datetime | None
+    attended_at: datetime | None
+    bounced: bool
+    represented_by: str = ""
+    representative_of: str = ""
+
+
+def invitee_page(session: Session, event_id: int, query: InviteeQuery) -> Page[InviteeLine]:
+    """One page of the event's invitees, searched, filtered and sorted in the database."""
+    page, per_page = page_bounds(query.page, query.per_page)
+    conditions: list[ColumnElement[bool]] = [col(Invitation.event_id) == event_id]
+    term = query.search.strip().lower()
+    if term:
+        conditions.append(
+            or_(
+                func.lower(Contact.full_name).contains(term, autoescape=True),
+                func.lower(Contact.email).contains(term, autoescape=True),
+                func.lower(func.coalesce(Organization.name, "")).contains(term, autoescape=True),
+            )
+        )
+    if query.status:
+        conditions.append(col(Invitation.status) == query.status)
+    if query.role:
+        conditions.append(col(Invitation.role) == query.role)
+    if query.organization:
+        conditions.append(col(Organization.name) == query.organization)
+
+    def joined(statement: Any) -> Any:
+        return (
+            statement.select_from(Invitation)
+            .join(Contact, col(Contact.id) == Invitation.contact_id)
+            .outerjoin(Organization, col(Organization.id) == Contact.organization_id)
+            .where(*conditions)
+        )
+
+    total = int(session.execute(joined(select(func.count()))).scalar_one())
+    columns = INVITEE_SORTS.get(query.sort, INVITEE_SORTS["name"])
+    order: list[UnaryExpression[Any]] = [
+        (column.desc() if query.descending else column.asc()).nulls_last() for column in columns
+    ]
+    order.append(col(Invitation.id).asc())
+    rows = session.execute(
+        joined(select(Invitation, Contact, Organization.name))
+        .order_by(*order)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    emails = _emails_of(
+        session,
+        [i for inv, _, _ in rows for i in (inv.represented_by_id, inv.representative_of_id) if i],
+    )
+    items = [_invitee_line(inv, contact, org, emails) for inv, contact, org in rows]
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _invitee_line(
+    invitation: Invitation, contact: Contact, organization: str | None, emails: dict[int, str]
+) -> InviteeLine:
+    assert invitation.id is not None
+    return InviteeLine(
+        invitation_id=invitation.id,
+        email=contact.email,
+        name=contact.display_name,
+        honorific=contact.honorific,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        full_name=contact.full_name,
+        position=contact.position,
+        organization=organization or "",
+        role=invitation.role,
+        status=invitation.status,
+        guests=invitation.guests,
+        notes=invitation.notes,
+        language=contact.language,
+        invited_at=invitation.invited_at,
+        responded_at=invitation.responded_at,
+        attended_at=invitation.attended_at,
+        bounced=contact.bounced_at is not None,
+        represented_by=emails.get(invitation.represented_by_id or 0, ""),
+        representative_of=emails.get(invitation.representative_of_id or 0, ""),
+    )
+
+
+def _emails_of(session: Session, invitation_ids: Sequence[int]) -> dict[int, str]:
+    if not invitation_ids:
+        return {}
+    rows = session.exec(
+        select(Invitation.id, Contact.email)
+        .join(Contact, col(Contact.id) == Invitation.contact_id)
+        .where(col(Invitation.id).in_(list(invitation_ids)))
+    ).all()
+    return {int(invitation_id): email for invitation_id, email in rows if invitation_id}
+
+
+def invitation_by_email(session: Session, event_id: int, email: str) -> Invitation | None:
+    return session.exec(
+        select(Invitation)
+        .join(Contact, col(Contact.id) == Invitation.contact_id)
+        .where(Invitation.event_id == event_id, Contact.email == email)
+    ).first()
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    """One outbox row with its recipient, for the outbox pages and the API."""
+
+    id: int
+    event_slug: str
+    invitation_id: int
+    kind: str
+    mailing: str
+    status: str
+    attempts: int
+    last_code: int | None
+    last_response: str | None
+    due_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+    message_id: str | None
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    """Which outbox rows to list: by event(s), state and kind, one page at a time."""
+
+    event_id: int | None = None
+    #: the events the asker may see; ``None`` for all
+    visible_event_ids: Collection[int] | None = None
+    invitation_id: int | None = None
+    status: str = ""
+    kind: str = ""
+    page: int = 1
+    per_page: int = PAGE_SIZE
+
+
+def message_page(session: Session, query: MessageQuery) -> Page[MessageLine]:
+    """Outbox rows, newest first."""
+    page, per_page = page_bounds(query.page, query.per_page)
+    conditions: list[ColumnElement[bool]] = []
+    if query.event_id is not None:
+        conditions.append(col(Message.event_id) == query.event_id)
+    if query.visible_event_ids is not None:
+        conditions.append(col(Message.event_id).in_(list(query.visible_event_ids) or [-1]))
+    if query.invitation_id is not None:
+        conditions.append(col(Message.invitation_id) == query.invitation_id)
+    if query.status:
+        conditions.append(col(Message.status) == query.status)
+    if query.kind:
+        conditions.append(col(Message.kind) == query.kind)
+    total = int(
+        session.execute(select(func.count()).select_from(Message).where(*conditions)).scalar_one()
+    )
+    rows = session.execute(
+        _message_rows()
+        .where(*conditions)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page(
+        items=[_message_line(*row) for row in rows], total=total, page=page, per_page=per_page
+    )
+
+
+def message_line(session: Session, message_id: int) -> MessageLine | None:
+    row = session.execute(_message_rows().where(col(Message.id) == message_id)).first()
+    return _message_line(*row) if row is not None else None
+
+
+def failed_messages(session: Session, event_id: int, limit: int = 100) -> list[MessageLine]:
+    """The event's messages that could not be delivered, most recent first."""
+    query = MessageQuery(event_id=event_id, status="failed", per_page=limit)
+    return message_page(session, query).items
+
+
+def _message_rows() -> Any:
+    # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+    return (
+        sa_select(
+            Message,
+            col(Event.slug),
+            col(Contact.email),
+            col(Contact.full_name),
+            col(Contact.honorific),
+        )
+        .join(Event, col(Event.id) == Message.event_id)
+        .join(Invitation, col(Invitation.id) == Message.invitation_id)
+        .join(Contact, col(Contact.id) == Invitation.contact_id)
+    )
+
+
+def _message_line(
+    message: Message, slug: str, email: str, full_name: str, honorific: str
+) -> MessageLine:
+    assert message.id is not None
+    return MessageLine(
+        id=message.id,
+        event_slug=slug,
+        invitation_id=message.invitation_id,
+        kind=message.kind,
+        mailing=message.mailing,
+        status=message.status,
+        attempts=message.attempts,
+        last_code=message.last_code,
+        last_response=message.last_response,
+        due_at=message.due_at,
+        sent_at=message.sent_at,
+        updated_at=message.updated_at,
+        message_id=message.message_id,
+        email=email,
+        name=f"{honorific} {full_name}".strip(),
+    )
+
+
+@dataclass(frozen=True)
+class BouncedContact:
+    """An invitee whose address was refused for good (a 5.1.x answer)."""
+
+    invitation_id: int
+    email: str
+    name: str
+    bounced_at: datetime
+    reason: str
+
+
+def bounced_contacts(session: Session, event_id: int) -> list[BouncedContact]:
+    rows = session.exec(
+        select(Invitation.id, Contact)
+        .join(Contact, col(Contact.id) == Invitation.contact_id)
+        .where(Invitation.event_id == event_id, col(Contact.bounced_at).is_not(None))
+        .order_by(col(Contact.email))
+    ).all()
+    return [
+        BouncedContact(
+            invitation_id=int(invitation_id or 0),
+            email=contact.email,
+            name=contact.display_name,
+            bounced_at=contact.bounced_at,
+            reason=contact.bounce_reason or "",
+        )
+        for invitation_id, contact in rows
+        if contact.bounced_at is not None
+    ]
+
+
+# --- one invitee's history -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationHistory:
+    """Everything that happened to one invitation: its messages and its replies."""
+
+    invitee: InviteeLine
+    messages: list[MessageLine] = field(default_factory=list)
+    replies: list[ReplyLog] = field(default_factory=list)
+
+
+def invitation_history(
+    session: Session, event_id: int, invitation_id: int
+) -> InvitationHistory | None:
+    """The invitation's history, or ``None`` when it is not on this event's list."""
+    row = session.execute(
+        select(Invitation, Contact, Organization.name)
+        .select_from(Invitation)
+        .join(Contact, col(Contact.id) == Invitation.contact_id)
+        .outerjoin(Organization, col(Organization.id) == Contact.organization_id)
+        .where(col(Invitation.id) == invitation_id, col(Invitation.event_id) == event_id)
+    ).first()
+    if row is None:
+        return None
+    invitation, contact, organization = row
+    emails = _emails_of(
+        session, [i for i in (invitation.represented_by_id, invitation.representative_of_id) if i]
+    )
+    messages = message_page(
+        session, MessageQuery(invitation_id=invitation_id, per_page=MAX_PAGE_SIZE)
+    ).items
+    replies = list(
+        session.exec(
+            select(ReplyLog)
+            .where(ReplyLog.invitation_id == invitation_id)
+            .order_by(col(ReplyLog.at).desc(), col(ReplyLog.id).desc())
+        ).all()
+    )
+    return InvitationHistory(
+        invitee=_invitee_line(invitation, contact, organization, emails),
+        messages=messages,
+        replies=replies,
+    )

@@ -1,0 +1,396 @@
+"""The organizer API, ``/api/v1``: events, invitees, invitations, replies, the report, the outbox.
+
+Every call carries a bearer token from ``roundtable staff token`` and acts with
+that account's role. Events travel in the shape of their TOML file and are
+checked by the same parser; invitees by the same checker as the CSV file. Every
+error is JSON with a ``detail``; input that cannot be taken answers 422 with every
+problem listed, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from roundtable.db import read_session
+from roundtable.errors import InputError, NotFound, Problem
+from roundtable.events.service import agenda_of
+from roundtable.events.spec import EventSpec, parse_event_text
+from roundtable.invitations.rsvp import reply_from_form
+from roundtable.invitations.sending import send_invitations
+from roundtable.people.emails import normalise_email
+from roundtable.people.service import import_invitee_file
+from roundtable.reports import dashboard_queries as queries
+from roundtable.reports.event_report import event_report
+from roundtable.types import utcnow
+from roundtable.web import staff_actions
+from roundtable.web.auth import StaffMember, api_member, event_for
+from roundtable.web.schemas import (
+    BODY,
+    SLUG_PATTERN,
+    ErrorBody,
+    EventChangeOut,
+    EventDocument,
+    EventSummaryOut,
+    ImportOut,
+    InputErrorBody,
+    InviteeImport,
+    InviteeOut,
+    InviteePageOut,
+    MessageOut,
+    MessagePageOut,
+    QueuedOut,
+    ReplyIn,
+    ReplyOut,
+    ReportOut,
+    located,
+    problems_out,
+    without_lines,
+)
+
+PREFIX = "/api/v1"
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No bearer token, or an unknown or revoked one."},
+    403: {"model": ErrorBody, "description": "The token's role may not do this."},
+    404: {"model": ErrorBody, "description": "No such event, or not one this token may see."},
+    422: {"model": InputErrorBody, "description": "The input cannot be taken; nothing written."},
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The request clashes with what is stored."}
+}
+
+router = APIRouter(prefix=PREFIX, tags=["organizer API"], responses=ERRORS)
+
+Member = Annotated[StaffMember, Depends(api_member)]
+Slug = Annotated[
+    str, Path(pattern=SLUG_PATTERN, description="The event's slug.", examples=["inter-ethnic-city"])
+]
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Pages count from 1.")]
+PerPage = Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE, description="Rows per page.")]
+
+
+def install(app: FastAPI) -> None:
+    """Add the API's routes, and answer its errors as JSON with a ``detail``."""
+    app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(staff_actions.Conflict, _conflict)
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@router.get("/events", summary="List the events this token may see")
+def list_events(member: Member) -> list[EventSummaryOut]:
+    """Soonest first, with the number of invitees and replies."""
+    with read_session() as session:
+        summaries = queries.event_summaries(session, member.visible_event_ids())
+    return [
+        EventSummaryOut(
+            slug=summary.event.slug,
+            title=summary.event.title,
+            starts_at=summary.event.starts_at,
+            timezone=summary.event.timezone,
+            status=summary.event.status,
+            invitees=summary.invitees,
+            replies=summary.replies,
+            response_rate=summary.response_rate,
+        )
+        for summary in summaries
+    ]
+
+
+@router.post("/events", status_code=201, summary="Create an event", responses=CONFLICT)
+def create_event(document: EventDocument, member: Member) -> EventChangeOut:
+    """Create the event the document describes (409 if its slug exists).
+
+    Admins and organizers may create events; an organizer is granted the events
+    they create.
+    """
+    outcome = staff_actions.create_event(_spec_of(document), member, now=utcnow())
+    return EventChangeOut(**outcome.as_dict())
+
+
+@router.get(
+    "/events/{slug}",
+    summary="Read an event as its TOML file would say it",
+    response_model_exclude_none=True,
+)
+def read_event(slug: Slug, member: Member) -> EventDocument:
+    """The event in the event file's shape: local times at the venue, durations as text."""
+    with read_session() as session:
+        event = event_for(session, member, slug)
+        return EventDocument.from_event(event, agenda_of(session, event))
+
+
+@router.put("/events/{slug}", summary="Change an event")
+def update_event(slug: Slug, document: EventDocument, member: Member) -> EventChangeOut:
+    """Replace the event's description, as ``roundtable events load`` does.
+
+    A new time or place raises the iCalendar SEQUENCE and queues an update to
+    everyone invited who has not declined; new reminder rules reschedule them.
+    The slug cannot change.
+    """
+    outcome = staff_actions.update_event(slug, _spec_of(document), member, now=utcnow())
+    return EventChangeOut(**outcome.as_dict())
+
+
+def _spec_of(document: EventDocument) -> EventSpec:
+    """Check the document with the event file's own parser."""
+    try:
+        return parse_event_text(document.to_toml_text(), BODY)
+    except InputError as error:
+        raise InputError(without_lines(error.problems)) from None
+
+
+# --- invitees ------------------------------------------------------------------------------
+
+
+@router.post("/events/{slug}/invitees", summary="Import invitees")
+def import_invitees(slug: Slug, body: InviteeImport, member: Member) -> ImportOut:
+    """Put invitees on the event's list, checked as an invitee file is.
+
+    Without ``skip_invalid``, one invalid row rejects the whole request: 422 lists
+    every problem (``invitees[3].email``) and nothing is written. Importing the same
+    invitees again changes nothing.
+    """
+    with read_session() as session:
+        event_for(session, member, slug, manage=True)
+    data, starts = body.to_csv()
+    try:
+        result = import_invitee_file(data, slug, skip_invalid=body.skip_invalid, source=BODY)
+    except InputError as error:
+        raise InputError(located(error.problems, starts)) from None
+    return ImportOut(
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        skipped=problems_out(located(result.skipped, starts)),
+    )
+
+
+@router.get("/events/{slug}/invitees", summary="List invitees")
+def list_invitees(
+    slug: Slug,
+    member: Member,
+    page: PageNumber = 1,
+    per_page: PerPage = queries.PAGE_SIZE,
+) -> InviteePageOut:
+    """The event's invitees with their replies, by last name, one page at a time."""
+    with read_session() as session:
+        event = event_for(session, member, slug)
+        assert event.id is not None
+        result = queries.invitee_page(
+            session, event.id, queries.InviteeQuery(page=page, per_page=per_page)
+        )
+    return InviteePageOut(
+        items=[
+            InviteeOut(
+                email=line.email,
+                honorific=line.honorific,
+                first_name=line.first_name,
+                last_name=line.last_name,
+                name=line.full_name,
+                position=line.position,
+                organization=line.organization,
+                role=line.role,
+                language=line.language,
+                status=line.status,
+                guests=line.guests,
+                notes=line.notes,
+                represented_by=line.represented_by,
+                representative_of=line.representative_of,
+                invited_at=line.invited_at,
+                responded_at=line.responded_at,
+                attended_at=line.attended_at,
+            )
+            for line in result.items
+        ],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+@router.post("/events/{slug}/invitations/send", summary="Send the invitations")
+def send(slug: Slug, member: Member) -> QueuedOut:
+    """Queue an invitation for every invitee who has none yet; sending twice queues nothing new."""
+    with read_session() as session:
+        event_for(session, member, slug, manage=True)
+    return QueuedOut(queued=send_invitations(slug, now=utcnow()))
+
+
+@router.post(
+    "/events/{slug}/replies", summary="Record a reply on an invitee's behalf", responses=CONFLICT
+)
+def reply(slug: Slug, body: ReplyIn, member: Member) -> ReplyOut:
+    """For answers given by phone or letter: logged with the staff account and the reason.
+
+    The invitee gets the same confirmation as after replying themselves. After
+    the RSVP deadline the reply is refused (409) unless ``override_deadline``.
+    """
+    address = normalise_email(body.email)
+    with read_session() as session:
+        event = event_for(session, member, slug, manage=True)
+        assert event.id is not None
+        invitation = queries.invitation_by_email(session, event.id, address) if address else None
+        max_guests = event.max_guests
+    if invitation is None or invitation.id is None:
+        raise InputError(
+            [Problem(f"{body.email!r} is not on this event's list", source=BODY, field="email")]
+        )
+    fields = {"response": body.response, "guests": str(body.guests), "notes": body.notes}
+    result = staff_actions.reply_on_behalf(
+        invitation.id,
+        reply_from_form(fields, max_guests=max_guests),
+        member,
+        reason=body.reason,
+        now=utcnow(),
+        override_deadline=body.override_deadline,
+    )
+    if result.refused:
+        raise staff_actions.Conflict(_refusal_text(result.refusal))
+    return ReplyOut(
+        email=address or body.email,
+        from_status=result.from_status,
+        status=result.status,
+        guests=result.guests,
+        changed=result.changed,
+    )
+
+
+def _refusal_text(refusal: str | None) -> str:
+    if refusal == "deadline_passed":
+        return "the RSVP deadline has passed; send override_deadline to record it anyway"
+    return "the event is closed to replies (cancelled, or the invitation no longer stands)"
+
+
+# --- report and outbox ---------------------------------------------------------------------
+
+
+@router.get("/events/{slug}/report", summary="The staff report")
+def report(slug: Slug, member: Member) -> ReportOut:
+    """Counts by reply status, organization and role, delivery states and attendance."""
+    with read_session() as session:
+        event_for(session, member, slug)
+        return ReportOut.model_validate(event_report(session, slug))
+
+
+@router.get("/events/{slug}/messages", summary="The event's outbox")
+def messages(
+    slug: Slug,
+    member: Member,
+    status: Annotated[
+        Literal["queued", "sending", "sent", "failed", "missed", "dropped"] | None,
+        Query(description="Only messages in this state."),
+    ] = None,
+    kind: Annotated[
+        Literal[
+            "invitation",
+            "confirmation",
+            "update",
+            "cancellation",
+            "reminder",
+            "nudge",
+            "followup",
+            "promotion",
+        ]
+        | None,
+        Query(description="Only messages of this kind."),
+    ] = None,
+    page: PageNumber = 1,
+    per_page: PerPage = queries.PAGE_SIZE,
+) -> MessagePageOut:
+    """Every message of the event, newest first: state, attempts, the server's last answer."""
+    with read_session() as session:
+        event = event_for(session, member, slug)
+        result = queries.message_page(
+            session,
+            queries.MessageQuery(
+                event_id=event.id,
+                status=status or "",
+                kind=kind or "",
+                page=page,
+                per_page=per_page,
+            ),
+        )
+    return MessagePageOut(
+        items=[
+            MessageOut(
+                id=line.id,
+                kind=line.kind,
+                mailing=line.mailing,
+                status=line.status,
+                recipient=line.email,
+                recipient_name=line.name,
+                attempts=line.attempts,
+                last_code=line.last_code,
+                last_response=line.last_response,
+                due_at=line.due_at,
+                sent_at=line.sent_at,
+                message_id=line.message_id,
+            )
+            for line in result.items
+        ],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+# --- errors as JSON ------------------------------------------------------------------------
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(PREFIX + "/") or request.url.path == PREFIX
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """Request validation errors in the API's one problem format; elsewhere FastAPI's."""
+    assert isinstance(exc, RequestValidationError)
+    if not _is_api(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = []
+    for error in exc.errors():
+        where, *path = error.get("loc", ()) or ("body",)
+        field = _dotted(path) or None
+        if where != "body":
+            field = f"{where} parameter {field}" if field else str(where)
+        problems.append(Problem(str(error.get("msg", "is not valid")), source=BODY, field=field))
+    return _problems_response(problems)
+
+
+async def _input_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InputError)
+    return _problems_response(exc.problems)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _conflict(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+def _problems_response(problems: list[Problem]) -> JSONResponse:
+    count = len(problems)
+    body = InputErrorBody(
+        detail=f"{count} problem{'s' if count != 1 else ''}; nothing was written",
+        problems=problems_out(problems),
+    )
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+def _dotted(path: list[Any]) -> str:
+    """``["invitees", 3, "email"]`` → ``invitees[3].email``."""
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
