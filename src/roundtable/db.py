@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -38,6 +39,9 @@ def _sqlite_engine(url: URL) -> Engine:
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if not database or database == ":memory:":
         kwargs["poolclass"] = NullPool
+    else:
+        # As many connections as the web server's thread pool may want at once.
+        kwargs.update(pool_size=20, max_overflow=20)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -100,7 +104,8 @@ def write_session(engine: Engine | None = None, *, flush_to_disk: bool = True) -
     corrupts anything. The outbox uses it for delivery bookkeeping, where that
     risk is a rare resend and the gain is a disk flush saved per message.
     """
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    engine = engine or get_engine()
+    with _sqlite_writer_turn(engine), Session(engine, expire_on_commit=False) as session:
         connection = session.connection(execution_options=WRITE)
         if not flush_to_disk and connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
@@ -110,6 +115,28 @@ def write_session(engine: Engine | None = None, *, flush_to_disk: bool = True) -
         except BaseException:
             session.rollback()
             raise
+
+
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+@contextmanager
+def _sqlite_writer_turn(engine: Engine) -> Iterator[None]:
+    """On SQLite, this process's writers take turns on a lock of their own.
+
+    SQLite admits one writer; the others wait in its busy handler, which sleeps and
+    polls, so under load some wait for seconds while newcomers overtake them. A
+    lock in the process makes them queue instead (other processes still meet the
+    busy timeout). PostgreSQL needs none of this.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _sqlite_writers_guard:
+        lock = _sqlite_writers.setdefault(str(engine.url), threading.RLock())
+    with lock:
+        yield
 
 
 def rows_changed(session: Session, statement: Executable) -> int:

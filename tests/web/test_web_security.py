@@ -86,7 +86,9 @@ def test_the_limiter_counts_correctly_from_many_threads() -> None:
         ({"origin": "http://10.0.0.5:8000"}, False),  # the request's own host
         ({"origin": "http://rsvp.example.org"}, True),  # another scheme is another origin
         ({"origin": "https://rsvp.example.org.evil.example"}, True),
-        ({"origin": "null"}, True),
+        ({"origin": "null"}, False),  # opaque: says nothing either way
+        ({"origin": "null", "sec-fetch-site": "same-origin"}, False),
+        ({"origin": "null", "sec-fetch-site": "cross-site"}, True),
         ({"origin": "https://evil.example", "sec-fetch-site": "same-origin"}, True),
     ],
 )

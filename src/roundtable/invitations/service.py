@@ -25,6 +25,7 @@ from roundtable.errors import NotFound, Problem
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.rsvp import (
+    ACCEPT,
     CLOSED,
     Reply,
     ReplyError,
@@ -133,19 +134,64 @@ def record_reply(
     Raises :class:`ReplyError` for an invalid reply and :class:`NotFound` for an
     unknown invitation; a reply after the deadline is refused, not raised.
     """
+    lock_the_event = False
+    while True:
+        try:
+            return _record_reply(
+                invitation_id,
+                reply,
+                actor=actor,
+                now=now,
+                reason=reason,
+                override_deadline=override_deadline,
+                lock_the_event=lock_the_event,
+            )
+        except _NeedsEventLock:
+            lock_the_event = True
+
+
+class _NeedsEventLock(Exception):
+    """The reply turned out to move seats; start again holding the event's lock."""
+
+
+def _moves_seats(event: Event, from_status: str, reply: Reply) -> bool:
+    """Whether this reply may take or free a seat (only then must replies queue up)."""
+    if event.capacity is None:
+        return False
+    return reply.response == ACCEPT or from_status in (Status.ACCEPTED, Status.WAITLISTED)
+
+
+def _record_reply(
+    invitation_id: int,
+    reply: Reply,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    override_deadline: bool,
+    lock_the_event: bool,
+) -> ReplyResult:
     with write_session() as session:
         event_id = session.exec(
             select(Invitation.event_id).where(Invitation.id == invitation_id)
         ).first()
         if event_id is None:
             raise NotFound(f"no invitation with id {invitation_id}")
-        event = lock_event(session, event_id)
+        # The event's lock serialises replies that move seats, so that concurrent
+        # acceptances never overbook; other replies only lock their own row. The
+        # event is always locked before any invitation, never after.
+        if lock_the_event:
+            event = lock_event(session, event_id)
+        else:
+            event = session.exec(select(Event).where(Event.id == event_id)).one()
         invitation = session.exec(
             select(Invitation)
             .where(Invitation.id == invitation_id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
+        if not lock_the_event and _moves_seats(event, invitation.status, reply):
+            raise _NeedsEventLock
         from_status = invitation.status
         unchanged = ReplyResult(
             invitation_id=invitation_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from roundtable import __version__
@@ -28,6 +28,11 @@ def create_app() -> FastAPI:
         except Exception:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Browsers ask for it on every first visit; answer without a 404 in their console."""
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     rsvp.install(app)
     dashboard.install(app)

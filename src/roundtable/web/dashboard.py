@@ -769,6 +769,8 @@ def _render(
 def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        # Templates ship with the package: no stat() of every file on every render.
+        auto_reload=False,
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_name
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -411,6 +411,8 @@ def _environment(language: str) -> Environment:
     """One template environment per language, with that language's translations."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
+        # Templates ship with the package: no stat() of every file on every render.
+        auto_reload=False,
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -524,8 +526,10 @@ def _when(event: Event, zone: ZoneInfo, locale: Locale) -> When:
     if ends.date() == starts.date():
         hours = f"{start_time}–{format_time(ends, 'short', tzinfo=zone, locale=locale)}"
     else:
-        until = format_datetime(ends, "full", tzinfo=zone, locale=locale)
-        hours = f"{start_time} – {until}"
+        # Crosses midnight or lasts days: the end's date, then its time, no seconds.
+        until_date = format_date(ends.date(), "full", locale=locale)
+        until_time = format_time(ends, "short", tzinfo=zone, locale=locale)
+        hours = f"{start_time} – {until_date}, {until_time}"
     return When(date=date, hours=hours, zone=get_timezone_name(starts, "long", locale=locale))
 
 

@@ -137,11 +137,13 @@ def cross_site_reason(headers: Mapping[str, str], *, own_origin: str, base_url: 
     Browsers say where a request comes from (``Sec-Fetch-Site``, ``Origin``); a
     foreign answer is refused. A client that sends neither (an old browser, a
     script holding the link) is let through: the token in the URL is the credential.
+    ``Origin: null`` says nothing: it is what browsers send for the page's own form
+    under ``Referrer-Policy: no-referrer``, so it counts as absent.
     """
     if headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
         return "Sec-Fetch-Site says cross-site"
     origin = headers.get("origin")
-    if origin is None:
+    if origin is None or origin.strip().lower() == "null":
         return None
     allowed = {_origin_of(own_origin), _origin_of(base_url)}
     if _origin_of(origin) not in allowed:
