@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery.local import LocalRunner
+from roundtable.demo_rehearsal import rebuild_rehearsal
 from roundtable.events.changes import apply_event_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.sending import send_invitations
@@ -34,6 +35,8 @@ INVITEE_FILE = "invitees.csv"
 
 def run_demo(*, host: str, port: int) -> None:
     """Load the example, send its invitations into the outbox, print where to look, serve."""
+    # The rehearsal's mail is minutes apart: look for due mail every few seconds.
+    os.environ.setdefault("ROUNDTABLE_DISPATCH_INTERVAL", "5")
     if "ROUNDTABLE_BASE_URL" not in os.environ:
         # Links in the demo's mail should open this very server, whatever port it uses.
         os.environ["ROUNDTABLE_BASE_URL"] = f"http://{host}:{port}"
@@ -53,6 +56,7 @@ def run_demo(*, host: str, port: int) -> None:
     runner.start()
     queued = send_invitations(slug, now=utcnow())
     say(f"• invitations queued: {queued}")
+    rehearsal = rebuild_rehearsal(examples / EVENT_FILE, examples / INVITEE_FILE, now=utcnow())
     runner.wait_idle(timeout=120)
     say(f"• outbox: {_outbox_summary()} — mail is written to {_mail_target(settings.mail_url)}")
     base = settings.public_base_url
@@ -61,6 +65,11 @@ def run_demo(*, host: str, port: int) -> None:
     link = _one_rsvp_link(base, settings.resolved_secret_key())
     if link:
         say(f"RSVP link:   {link}")
+    starts = rehearsal.starts_at.astimezone().strftime("%H:%M:%S")
+    say(
+        f"Rehearsal:   a copy of the event for {rehearsal.invited} invitees starts at {starts};"
+        " its nudge, reminders and follow-up arrive in the outbox over the next 8 minutes."
+    )
     say("Press Ctrl-C to stop.")
     run_server(host=host, port=port, runner=runner)
 

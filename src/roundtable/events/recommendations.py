@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from roundtable.db import write_session
 from roundtable.errors import InputError, NotFound, Problem
@@ -17,7 +17,13 @@ from roundtable.mail.outbox import OutgoingMessage, queue_messages
 from roundtable.schedule.rules import followup_due
 
 #: the follow-up is decided per invitee at send time (attended? declined?); these may get one
-FOLLOWUP_CANDIDATES = (Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED, Status.DECLINED)
+FOLLOWUP_CANDIDATES = (
+    Status.INVITED,
+    Status.ACCEPTED,
+    Status.TENTATIVE,
+    Status.WAITLISTED,
+    Status.DECLINED,
+)
 MAX_BYTES = 200_000
 
 
@@ -62,24 +68,31 @@ def publish_recommendations(slug: str, path: Path, *, now: datetime) -> PublishR
         event.recommendations_published_at = now
         event.updated_at = now
         session.add(event)
-        due = followup_due(event, now)
-        recipients = session.exec(
-            select(Invitation.id).where(
-                Invitation.event_id == event.id, col(Invitation.status).in_(FOLLOWUP_CANDIDATES)
-            )
-        ).all()
-        queued = queue_messages(
-            session,
-            [
-                OutgoingMessage(
-                    event_id=event.id,
-                    invitation_id=int(invitation_id),
-                    kind="followup",
-                    mailing="followup",
-                    due_at=due,
-                )
-                for invitation_id in recipients
-                if invitation_id is not None
-            ],
+        queued = schedule_followups(session, event, now)
+        return PublishResult(followups_scheduled=len(queued), due_at=followup_due(event, now))
+
+
+def schedule_followups(session: Session, event: Event, now: datetime) -> list[int]:
+    """One follow-up row per possible recipient; who gets which variant is decided at send."""
+    assert event.id is not None
+    due = followup_due(event, now)
+    recipients = session.exec(
+        select(Invitation.id).where(
+            Invitation.event_id == event.id, col(Invitation.status).in_(FOLLOWUP_CANDIDATES)
         )
-        return PublishResult(followups_scheduled=len(queued), due_at=due)
+    ).all()
+    queued = queue_messages(
+        session,
+        [
+            OutgoingMessage(
+                event_id=event.id,
+                invitation_id=int(invitation_id),
+                kind="followup",
+                mailing="followup",
+                due_at=due,
+            )
+            for invitation_id in recipients
+            if invitation_id is not None
+        ],
+    )
+    return queued
