@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services install clean
+.PHONY: demo test lint bench services browser install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ lint: install
 	$(BIN)/ruff check src workers tests bench migrations
 	$(BIN)/mypy src workers
 
-test: install services lint
+# The browser tests drive Debian's chromium; install it when missing (they skip loudly
+# where it cannot be installed).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && { \
+	    echo "installing chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	  command -v chromium >/dev/null 2>&1 || echo "warning: no chromium; the browser tests will be skipped" >&2; }
+
+test: install services browser lint
 	$(BIN)/pytest
 
 bench: install services
