@@ -1,0 +1,290 @@
+"""RSVP pages under load: GET and POST at 32 concurrent connections, beside a bare endpoint.
+
+The application runs under uvicorn in a process of its own (as ``roundtable serve``
+runs it, with a Redis broker so that confirmations are only queued), on SQLite and
+on PostgreSQL, with 5,000 invitations. The load comes from another process over
+loopback; the baseline is a bare FastAPI endpoint under the same uvicorn, measured
+in the same run. Usage:
+
+    python -m bench.rsvp [--invitations 5000] [--requests 3000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from bench.common import ROOT, free_port, percentiles, throwaway_postgres
+
+REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ROUNDTABLE_DATABASE_URL": database_url,
+        "ROUNDTABLE_BROKER_URL": REDIS,
+        "ROUNDTABLE_SECRET_KEY": "bench-secret-key-" + "x" * 32,
+        "ROUNDTABLE_BASE_URL": "http://127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def populate(env: dict[str, str], count: int) -> list[str]:
+    """An event with ``count`` invited invitees; returns their RSVP tokens."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("ROUNDTABLE_")})
+    from roundtable import db
+    from roundtable.config import get_settings
+
+    get_settings.cache_clear()
+    db.reset_engines()
+    from roundtable.db import get_engine, write_session
+    from roundtable.events.model import Event
+    from roundtable.invitations.model import Invitation, Status
+    from roundtable.invitations.tokens import derive_token, hash_token
+    from roundtable.models import metadata
+    from roundtable.people.model import Contact
+    from roundtable.types import utcnow
+
+    metadata.create_all(get_engine())
+    secret = get_settings().resolved_secret_key()
+    start = (utcnow() + timedelta(days=60)).replace(microsecond=0)
+    tokens = []
+    with write_session() as session:
+        event = Event(
+            slug="bench",
+            uid="bench@rt",
+            title="The Inter-Ethnic City",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            timezone="America/New_York",
+            capacity=count,
+            venue="United Nations Headquarters",
+            room="Conference Room 6",
+            max_guests=1,
+            organizer_name="IOM New York",
+            organizer_email="events@iom.example.org",
+            contact_name="Maria Rossi",
+            contact_email="mrossi@iom.example.org",
+        )
+        session.add(event)
+        contacts = [
+            Contact(
+                email=f"guest{n}@example.org",
+                full_name=f"Guest {n}",
+                last_name=f"G{n}",
+                timezone="Europe/Zurich",
+            )
+            for n in range(count)
+        ]
+        session.add_all(contacts)
+        session.flush()
+        invitations = [
+            Invitation(
+                event_id=event.id,
+                contact_id=c.id,
+                status=Status.INVITED,
+                token_salt=f"salt{n}",
+                token_hash=f"placeholder{n}",
+            )
+            for n, c in enumerate(contacts)
+        ]
+        session.add_all(invitations)
+        session.flush()
+        for invitation in invitations:
+            assert invitation.id is not None and invitation.token_salt is not None
+            token = derive_token(secret, invitation.id, invitation.token_salt)
+            invitation.token_hash = hash_token(token)
+            tokens.append(token)
+    db.reset_engines()
+    return tokens
+
+
+def serve(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *(["--factory"] if app.endswith("create_app") else []),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(
+                f"http://127.0.0.1:{port}/healthz"
+                if "roundtable" in app
+                else f"http://127.0.0.1:{port}/bare",
+                timeout=1,
+            )
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{app} did not start:\n{log.read_text()}")
+
+
+async def load(
+    requests: list[tuple[str, str, dict[str, str] | None]], concurrency: int
+) -> dict[str, Any]:
+    """Send the requests over ``concurrency`` keep-alive connections; throughput, latencies.
+
+    A minimal HTTP/1.1 client on asyncio streams: a general-purpose client spends
+    more CPU per request than the server under test, and would measure itself.
+    """
+    latencies: list[float] = []
+    failures = 0
+    pending = list(reversed(requests))
+    first = urlsplit(requests[0][1])
+    host, port = first.hostname or "127.0.0.1", first.port or 80
+
+    async def connection() -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while pending:
+                method, url, form = pending.pop()
+                start = time.perf_counter()
+                writer.write(_request_bytes(method, url, form))
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - start)
+                if status >= 400:
+                    failures += 1
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    figures = percentiles(latencies)
+    return {
+        "requests": len(latencies),
+        "failures": failures,
+        "per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(figures["p50"] * 1000, 1),
+        "p99_ms": round(figures["p99"] * 1000, 1),
+    }
+
+
+def _request_bytes(method: str, url: str, form: dict[str, str] | None) -> bytes:
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    body = urlencode(form).encode() if form else b""
+    head = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    if form:
+        head += "Content-Type: application/x-www-form-urlencoded\r\n"
+        head += f"Origin: {parts.scheme}://{parts.netloc}\r\n"
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def measure(database: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    env = environment(database_url)
+    tokens = populate(env, args.invitations)
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / f"roundtable-bench-rsvp-{os.getpid()}.log"
+    server = serve("roundtable.web.app:create_app", env, port, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        n = args.requests
+        gets = [("GET", f"{base}/rsvp/{tokens[i % len(tokens)]}", None) for i in range(n)]
+        responses = ("accept", "decline", "tentative")
+        posts = [
+            (
+                "POST",
+                f"{base}/rsvp/{tokens[i % len(tokens)]}",
+                {"response": responses[i % 3], "guests": str(i % 2), "notes": "Wheelchair access"},
+            )
+            for i in range(n)
+        ]
+        asyncio.run(load(gets[:200], args.concurrency))  # warm up
+        get_figures = asyncio.run(load(gets, args.concurrency))
+        post_figures = asyncio.run(load(posts, args.concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return {"database": database, "get": get_figures, "post": post_figures}
+
+
+def baseline(args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / f"roundtable-bench-bare-{os.getpid()}.log"
+    server = serve("bench.bare:app", {**os.environ, "PYTHONPATH": str(ROOT)}, port, log)
+    try:
+        url = f"http://127.0.0.1:{port}/bare"
+        asyncio.run(load([("GET", url, None)] * 200, args.concurrency))
+        return asyncio.run(load([("GET", url, None)] * args.requests, args.concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--invitations", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args(argv)
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+    bare = baseline(args)
+    results = {"bare": bare, "runs": []}
+    with tempfile.TemporaryDirectory() as folder:
+        results["runs"].append(measure("sqlite", f"sqlite:///{folder}/bench.db", args))
+    with throwaway_postgres() as url:
+        results["runs"].append(measure("postgresql", url, args))
+    redis.Redis.from_url(REDIS).flushdb()
+    print(
+        f"rsvp: bare endpoint {bare['per_s']}/s (p50 {bare['p50_ms']} ms, p99 "
+        f"{bare['p99_ms']} ms) at {args.concurrency} connections"
+    )
+    for run in results["runs"]:
+        get, post = run["get"], run["post"]
+        print(
+            f"rsvp on {run['database']}: GET {get['per_s']}/s p50 {get['p50_ms']} ms p99 "
+            f"{get['p99_ms']} ms ({get['per_s'] / bare['per_s']:.0%} of bare); POST "
+            f"{post['per_s']}/s p50 {post['p50_ms']} ms p99 {post['p99_ms']} ms; "
+            f"failures {get['failures'] + post['failures']}"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()
