@@ -31,8 +31,8 @@ def event_report(session: Session, slug: str) -> dict[str, Any]:
     invited_count = attended_count = 0
     for role, status, count, invited, attended in session.execute(
         sa_select(
-            Invitation.role,
-            Invitation.status,
+            col(Invitation.role),
+            col(Invitation.status),
             func.count(),
             func.count(col(Invitation.invited_at)),
             func.count(col(Invitation.attended_at)),
