@@ -37,8 +37,8 @@ def event_report(session: Session, slug: str) -> dict[str, Any]:
             func.count(col(Invitation.invited_at)),
             func.count(col(Invitation.attended_at)),
         )
-        .where(Invitation.event_id == event_id)
-        .group_by(Invitation.role, Invitation.status)
+        .where(col(Invitation.event_id) == event_id)
+        .group_by(col(Invitation.role), col(Invitation.status))
     ).all():
         status_counts[status] += int(count)
         by_role.setdefault(role, {})[status] = int(count)
@@ -54,7 +54,7 @@ def event_report(session: Session, slug: str) -> dict[str, Any]:
         .select_from(Invitation)
         .join(Contact, col(Contact.id) == Invitation.contact_id)
         .where(Invitation.event_id == event_id)
-        .group_by(Contact.organization_id, Invitation.status)
+        .group_by(col(Contact.organization_id), Invitation.status)
     ).all():
         counts_by_organization.setdefault(organization_id, {})[status] = int(count)
     names = organization_names(session, [i for i in counts_by_organization if i is not None])
