@@ -122,3 +122,47 @@ def test_update_and_cancellation_keep_the_uid_and_raise_the_sequence(
         second = vobject.readOne(data.decode("utf-8"))
         assert second.method.value == "CANCEL" and second.vevent.status.value == "CANCELLED"
         assert message.get_content_type() == "multipart/mixed"
+
+
+def test_moving_the_event_earlier_drops_reminders_whose_time_has_passed(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    def local(instant: datetime) -> str:
+        return (
+            '"'
+            + instant.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%dT%H:%M:%S")
+            + '"'
+        )
+
+    now = utcnow().replace(microsecond=0)
+    event_file = tmp_path / "event.toml"
+
+    def load(starts: datetime) -> None:
+        event_file.write_text(
+            sample(
+                starts=local(starts),
+                ends=local(starts + timedelta(hours=2)),
+                rsvp_deadline=None,
+                nudge=None,
+            ),
+            encoding="utf-8",
+        )
+        apply_event_file(event_file, now=now)
+
+    load(now + timedelta(days=10))
+    import_invitee_file(INVITEES, "inter-ethnic-city", skip_invalid=False)
+    send_invitations("inter-ethnic-city", now=now)
+    load(now + timedelta(days=5))  # earlier: the 7-day reminder is now in the past
+
+    with read_session() as session:
+        rows = session.exec(select(Message).where(Message.kind == "reminder")).all()
+    by_key = Counter((m.mailing, m.status) for m in rows)
+    assert by_key[("reminder:604800@0", MessageStatus.DROPPED)] == 3
+    assert by_key[("reminder:86400@0", MessageStatus.DROPPED)] == 3
+    assert by_key[("reminder:86400@1", MessageStatus.QUEUED)] == 3
+    assert not any(m.mailing == "reminder:604800@1" for m in rows), "its time has passed"
+    due = {m.due_at for m in rows if m.status == MessageStatus.QUEUED}
+    assert due == {now + timedelta(days=4)}

@@ -223,3 +223,23 @@ def test_the_message_id_is_stable_for_a_row_and_unique_between_rows() -> None:
 
 def test_clean_keeps_text_but_not_controls() -> None:
     assert clean("  H.E.\u00a0Ms.\tAmina\x00 Diallo\r\n") == "H.E.\u00a0Ms. Amina Diallo"
+
+
+def test_plain_subjects_fold_at_spaces_and_unfold_to_the_same_text() -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from roundtable.mail.mime import POLICY, _fold_plain
+
+    for text in (
+        "Short",
+        "Invitation: " + "word " * 40 + "end",
+        "a  b   c " + "x" * 120 + " tail",
+        "Reminder: the High-Level Roundtable on the Inter-Ethnic City is tomorrow at 13:15",
+    ):
+        folded = _fold_plain("Subject", text, POLICY)
+        lines = folded.split("\r\n")[:-1]
+        assert all(len(line) <= 78 or " " not in line.strip() for line in lines)
+        assert all(line.strip() for line in lines), "no whitespace-only continuation lines"
+        parsed = message_from_bytes(folded.encode() + b"\r\n", policy=default)
+        assert str(parsed["Subject"]) == text

@@ -65,12 +65,32 @@ class _SubjectHeader(UnstructuredHeader, BaseHeader):
 
     def fold(self, *, policy: Policy) -> str:
         text = str(self)
+        if text.isascii() and "=?" not in text:
+            return _fold_plain(self.name, text, policy)
         if text.isascii():
             return str(super().fold(policy=policy))
         encoded = Header(
             text, "utf-8", maxlinelen=policy.max_line_length, header_name=self.name
         ).encode(linesep=policy.linesep)
         return f"{self.name}: {encoded}{policy.linesep}"
+
+
+def _fold_plain(name: str, text: str, policy: Policy) -> str:
+    """Fold ASCII text at spaces into lines of at most ``max_line_length``.
+
+    The general folder parses the value into a token tree first, which made it
+    the costliest step of writing a message; plain words need only this.
+    """
+    limit = policy.max_line_length or 998
+    lines: list[str] = []
+    line = f"{name}:"
+    for word in text.split(" "):
+        if word and len(line) + 1 + len(word) > limit and not line.endswith(":"):
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}"
+    lines.append(line)
+    return policy.linesep.join(lines) + policy.linesep
 
 
 class _CachingHeaderRegistry(HeaderRegistry):
