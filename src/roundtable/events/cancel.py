@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col
 
 from roundtable.db import rows_changed, write_session
-from roundtable.errors import InputError, NotFound, Problem
-from roundtable.events.model import Event, EventStatus
-from roundtable.invitations.model import Invitation, Status
+from roundtable.errors import InputError, Problem
+from roundtable.events.model import EventStatus
+from roundtable.events.service import get_event
+from roundtable.invitations.mailings import queue_mailing
+from roundtable.invitations.model import Status
 from roundtable.mail.model import Message, MessageStatus
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
 
 #: invitees who hold the event in their calendar, or may: they need the CANCEL
 CANCEL_RECIPIENTS = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED)
@@ -36,9 +37,7 @@ class CancelResult:
 def cancel_event(slug: str, *, now: datetime) -> CancelResult:
     """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations."""
     with write_session() as session:
-        event = session.exec(select(Event).where(Event.slug == slug)).first()
-        if event is None:
-            raise NotFound(f"no event with slug {slug!r}")
+        event = get_event(session, slug)
         if event.is_cancelled:
             raise InputError([Problem(f"event {slug!r} is already cancelled", field="slug")])
         assert event.id is not None
@@ -56,24 +55,13 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
             )
             .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now),
         )
-        recipients = session.exec(
-            select(Invitation.id).where(
-                Invitation.event_id == event.id, col(Invitation.status).in_(CANCEL_RECIPIENTS)
-            )
-        ).all()
-        queued = queue_messages(
+        queued = queue_mailing(
             session,
-            [
-                OutgoingMessage(
-                    event_id=event.id,
-                    invitation_id=int(invitation_id),
-                    kind="cancellation",
-                    mailing=f"cancellation:{event.sequence}",
-                    due_at=now,
-                    context={"sequence": event.sequence},
-                )
-                for invitation_id in recipients
-                if invitation_id is not None
-            ],
+            event,
+            statuses=CANCEL_RECIPIENTS,
+            kind="cancellation",
+            mailing=f"cancellation:{event.sequence}",
+            due_at=now,
+            context={"sequence": event.sequence},
         )
         return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)

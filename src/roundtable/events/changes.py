@@ -7,14 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from roundtable.db import write_session
 from roundtable.events.model import Event
 from roundtable.events.service import LoadResult, load_event
 from roundtable.events.spec import parse_event_file
-from roundtable.invitations.model import Invitation, Status
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.invitations.mailings import queue_mailing
+from roundtable.invitations.model import Status
 from roundtable.schedule.service import resync_schedule
 
 #: who hears of a change of time or place: everyone invited who has not declined
@@ -73,22 +73,13 @@ def react_to_change(
 def _queue_updates(
     session: Session, event: Event, changed_fields: tuple[str, ...] | list[str], now: datetime
 ) -> int:
-    assert event.id is not None
-    invitation_ids = session.exec(
-        select(Invitation.id).where(
-            Invitation.event_id == event.id, col(Invitation.status).in_(UPDATE_RECIPIENTS)
-        )
-    ).all()
-    outgoing = [
-        OutgoingMessage(
-            event_id=event.id,
-            invitation_id=int(invitation_id),
-            kind="update",
-            mailing=f"update:{event.sequence}",
-            due_at=now,
-            context={"sequence": event.sequence, "changed": list(changed_fields)},
-        )
-        for invitation_id in invitation_ids
-        if invitation_id is not None
-    ]
-    return len(queue_messages(session, outgoing))
+    queued = queue_mailing(
+        session,
+        event,
+        statuses=UPDATE_RECIPIENTS,
+        kind="update",
+        mailing=f"update:{event.sequence}",
+        due_at=now,
+        context={"sequence": event.sequence, "changed": list(changed_fields)},
+    )
+    return len(queued)

@@ -7,13 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from roundtable.db import write_session
-from roundtable.errors import InputError, NotFound, Problem
+from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
-from roundtable.invitations.model import Invitation, Status
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.events.service import get_live_event
+from roundtable.invitations.mailings import queue_mailing
+from roundtable.invitations.model import Status
 from roundtable.schedule.rules import followup_due
 
 #: the follow-up is decided per invitee at send time (attended? declined?); these may get one
@@ -58,12 +59,7 @@ def publish_recommendations(slug: str, path: Path, *, now: datetime) -> PublishR
     """Store the recommendations and queue one follow-up row per possible recipient."""
     text = read_recommendations(path)
     with write_session() as session:
-        event = session.exec(select(Event).where(Event.slug == slug)).first()
-        if event is None:
-            raise NotFound(f"no event with slug {slug!r}")
-        if event.is_cancelled:
-            raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
-        assert event.id is not None
+        event = get_live_event(session, slug)
         event.recommendations = text
         event.recommendations_published_at = now
         event.updated_at = now
@@ -74,25 +70,11 @@ def publish_recommendations(slug: str, path: Path, *, now: datetime) -> PublishR
 
 def schedule_followups(session: Session, event: Event, now: datetime) -> list[int]:
     """One follow-up row per possible recipient; who gets which variant is decided at send."""
-    assert event.id is not None
-    due = followup_due(event, now)
-    recipients = session.exec(
-        select(Invitation.id).where(
-            Invitation.event_id == event.id, col(Invitation.status).in_(FOLLOWUP_CANDIDATES)
-        )
-    ).all()
-    queued = queue_messages(
+    return queue_mailing(
         session,
-        [
-            OutgoingMessage(
-                event_id=event.id,
-                invitation_id=int(invitation_id),
-                kind="followup",
-                mailing="followup",
-                due_at=due,
-            )
-            for invitation_id in recipients
-            if invitation_id is not None
-        ],
+        event,
+        statuses=FOLLOWUP_CANDIDATES,
+        kind="followup",
+        mailing="followup",
+        due_at=followup_due(event, now),
     )
-    return queued

@@ -65,6 +65,14 @@ def get_event(session: Session, slug: str) -> Event:
     return event
 
 
+def get_live_event(session: Session, slug: str) -> Event:
+    """The event with ``slug``, refused (``InputError``) once it has been cancelled."""
+    event = get_event(session, slug)
+    if event.is_cancelled:
+        raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
+    return event
+
+
 def agenda_of(session: Session, event: Event) -> list[AgendaItem]:
     """The event's programme, in the order the file gave it."""
     statement = (

@@ -10,8 +10,7 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.errors import InputError, NotFound, Problem
-from roundtable.events.model import Event
+from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
 from roundtable.mail.outbox import OutgoingMessage, queue_messages
@@ -32,11 +31,7 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
     """
     secret = get_settings().resolved_secret_key()
     with write_session() as session:
-        event = session.exec(select(Event).where(Event.slug == slug)).first()
-        if event is None:
-            raise NotFound(f"no event with slug {slug!r}")
-        if event.is_cancelled:
-            raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
+        event = get_live_event(session, slug)
         assert event.id is not None
         pending = session.exec(
             select(Invitation.id)
