@@ -166,3 +166,31 @@ def test_moving_the_event_earlier_drops_reminders_whose_time_has_passed(
     assert not any(m.mailing == "reminder:604800@1" for m in rows), "its time has passed"
     due = {m.due_at for m in rows if m.status == MessageStatus.QUEUED}
     assert due == {now + timedelta(days=4)}
+
+
+def test_raising_the_capacity_promotes_the_waiting_list(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    event_file = tmp_path / "event.toml"
+    event_file.write_text(sample(**DATES, capacity="1"), encoding="utf-8")
+    apply_event_file(event_file, now=utcnow())
+    import_invitee_file(INVITEES, "inter-ethnic-city", skip_invalid=False)
+    send_invitations("inter-ethnic-city", now=utcnow())
+    with read_session() as session:
+        ids = [i.id for i in session.exec(select(Invitation).order_by(Invitation.id)).all()]
+    for invitation_id in ids[:2]:
+        assert invitation_id is not None
+        record_reply(invitation_id, Reply(response="accept"), actor="invitee", now=utcnow())
+    with read_session() as session:
+        assert [i.status for i in session.exec(select(Invitation).order_by(Invitation.id))][:2] == [
+            "accepted",
+            "waitlisted",
+        ]
+
+    event_file.write_text(sample(**DATES, capacity="2"), encoding="utf-8")
+    apply_event_file(event_file, now=utcnow())
+    with read_session() as session:
+        statuses = [i.status for i in session.exec(select(Invitation).order_by(Invitation.id))]
+        promotions = session.exec(select(Message).where(Message.kind == "promotion")).all()
+    assert statuses[:2] == ["accepted", "accepted"]
+    assert [m.invitation_id for m in promotions] == [ids[1]]

@@ -15,6 +15,7 @@ from roundtable.events.service import LoadResult, load_event
 from roundtable.events.spec import parse_event_file
 from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
+from roundtable.invitations.service import lock_event, promote_waiting
 from roundtable.schedule.service import resync_schedule
 
 #: who hears of a change of time or place: everyone invited who has not declined
@@ -55,13 +56,15 @@ def apply_event_file(path: Path, *, now: datetime) -> EventFileOutcome:
         )
 
 
-def react_to_change(
-    session: Session, result: LoadResult, now: datetime, previous: dict[str, Any] | None = None
-) -> int:
-    """Queue the update mail for a change of time or place, and reschedule reminders."""
+def react_to_change(session: Session, result: LoadResult, now: datetime) -> int:
+    """Queue the update mail for a change of time or place, reschedule reminders, and
+    promote waiting invitees when the room grew."""
     event = result.event
     if result.created:
         return 0
+    if "capacity" in result.changed_fields or "max_guests" in result.changed_fields:
+        assert event.id is not None
+        promote_waiting(session, lock_event(session, event.id), now=now)
     queued = 0
     if result.schedule_changed:
         queued = _queue_updates(session, event, result.changed_fields, now)
