@@ -51,10 +51,12 @@ class Target:
 FANOUT_SHARE_OF_CEILING = Target("≥ 50% of the ceiling", 0.5, at_least=True)
 #: A Celery worker (2 prefork children) sending 20,000 invitations must fit a small VM.
 WORKER_MEMORY = Target("< 300 MiB", 300)
-#: Invitees opening their links right after a mass mailing should not wait.
-RSVP_P99 = Target("p99 ≤ 500 ms", 500)
-#: One dispatch per 30 s interval: 1,000 due rows announced in a thirtieth of it.
-DISPATCH_TIME = Target("≤ 1000 ms", 1000)
+#: The RSVP issue's targets: a reply is recorded within 100 ms even at 32 connections,
+#: and the page serves at least half as fast as a bare endpoint under the same server.
+RSVP_POST_P99 = Target("p99 < 100 ms", 100)
+RSVP_GET_SHARE_OF_BARE = Target("≥ 50% of bare", 0.5, at_least=True)
+#: The scheduling issue's target: 1,000 due rows among 100,000 found and enqueued.
+DISPATCH_TIME = Target("< 200 ms", 200)
 #: A staff page feels immediate below 200 ms.
 REPORT_TIME = Target("≤ 200 ms", 200)
 PAGE_TIME = Target("≤ 200 ms", 200)
@@ -155,13 +157,15 @@ def rsvp_figures(result: Mapping[str, Any]) -> list[Figure]:
     for run in result["runs"]:
         for method, path in (("get", "GET"), ("post", "POST")):
             load = run[method]
+            share = load["per_s"] / bare["per_s"] if bare["per_s"] else 0.0
             figures.append(
                 Figure(
                     f"{path} /rsvp/{{token}} on {run['database']}, {RSVP_CONNECTIONS} connections",
-                    f"{load['per_s']}/s, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms",
-                    load["p99_ms"],
+                    f"{load['per_s']}/s ({share:.0%} of bare), p50 {load['p50_ms']} ms, "
+                    f"p99 {load['p99_ms']} ms",
+                    share if method == "get" else load["p99_ms"],
                     baseline,
-                    RSVP_P99,
+                    RSVP_GET_SHARE_OF_BARE if method == "get" else RSVP_POST_P99,
                 )
             )
         failures = run["get"]["failures"] + run["post"]["failures"]
