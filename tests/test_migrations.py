@@ -47,3 +47,20 @@ def test_upgrade_on_postgresql(env: pytest.MonkeyPatch, postgres_url: str) -> No
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_db_upgrade_command_reports_the_revision(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from roundtable.cli import app
+
+    env.setenv("ROUNDTABLE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    db.reset_engines()
+    runner = CliRunner()
+    first = runner.invoke(app, ["db", "upgrade", "--json"])
+    again = runner.invoke(app, ["db", "upgrade", "--json"])
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert json.loads(first.stdout) == json.loads(again.stdout) == {"revision": "0001"}

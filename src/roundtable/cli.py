@@ -111,12 +111,13 @@ def _now() -> Any:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema; safe to run repeatedly."""
-    from roundtable.migrate import upgrade
+    from roundtable.migrate import current_revision, upgrade
 
     upgrade()
-    typer.echo("database is up to date")
+    revision = current_revision()
+    _emit(as_json, {"revision": revision}, f"database is up to date (revision {revision})")
 
 
 # -- events -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 
 from roundtable.db import get_engine
 from roundtable.paths import migrations_dir
@@ -21,3 +22,9 @@ def upgrade(revision: str = "head") -> None:
     with get_engine().connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def current_revision() -> str | None:
+    """The revision the configured database is at, ``None`` before the first upgrade."""
+    with get_engine().connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
