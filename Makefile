@@ -38,7 +38,7 @@ services:
 
 lint: install
 	$(BIN)/ruff check src workers tests bench migrations
-	$(BIN)/mypy src workers
+	$(BIN)/mypy src workers bench
 
 # The browser tests drive Debian's chromium; install it when missing (they skip loudly
 # where it cannot be installed).

@@ -329,7 +329,6 @@ def page_query_timings(event_id: int, runs: int) -> dict[str, float]:
         "replies_per_day": lambda session: queries.replies_per_day(session, event_id),
         "failed_messages": lambda session: queries.failed_messages(session, event_id),
         "bounced_contacts": lambda session: queries.bounced_contacts(session, event_id),
-        "organizations_of": lambda session: queries.organizations_of(session, event_id),
     }
 
     def timed(query: Callable[[Any], object]) -> float:

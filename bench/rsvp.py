@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,11 @@ def populate(env: dict[str, str], count: int) -> list[str]:
         ]
         session.add_all(contacts)
         session.flush()
+        assert event.id is not None
         invitations = [
             Invitation(
                 event_id=event.id,
-                contact_id=c.id,
+                contact_id=c.id or 0,
                 status=Status.INVITED,
                 token_salt=f"salt{n}",
                 token_hash=f"placeholder{n}",
@@ -147,7 +149,7 @@ def serve(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Pop
 
 
 async def load(
-    requests: list[tuple[str, str, dict[str, str] | None]], concurrency: int
+    requests: Sequence[tuple[str, str, dict[str, str] | None]], concurrency: int
 ) -> dict[str, Any]:
     """Send the requests over ``concurrency`` keep-alive connections; throughput, latencies.
 
@@ -265,17 +267,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     redis.Redis.from_url(REDIS).flushdb()
     bare = baseline(args)
-    results = {"bare": bare, "runs": []}
+    runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
-        results["runs"].append(measure("sqlite", f"sqlite:///{folder}/bench.db", args))
+        runs.append(measure("sqlite", f"sqlite:///{folder}/bench.db", args))
     with throwaway_postgres() as url:
-        results["runs"].append(measure("postgresql", url, args))
+        runs.append(measure("postgresql", url, args))
+    results: dict[str, Any] = {"bare": bare, "runs": runs}
     redis.Redis.from_url(REDIS).flushdb()
     print(
         f"rsvp: bare endpoint {bare['per_s']}/s (p50 {bare['p50_ms']} ms, p99 "
         f"{bare['p99_ms']} ms) at {args.concurrency} connections"
     )
-    for run in results["runs"]:
+    for run in runs:
         get, post = run["get"], run["post"]
         print(
             f"rsvp on {run['database']}: GET {get['per_s']}/s p50 {get['p50_ms']} ms p99 "

@@ -1,8 +1,9 @@
 """The translation catalogs: complete, current, and safe to format.
 
-The strings are extracted from the templates and from context.py exactly as
-``pybabel extract`` would, so a sentence added to a template without a
-translation, or a translation left behind by a removed sentence, fails here.
+The strings are extracted from the mail templates, from context.py and from the
+invitee's web pages exactly as ``pybabel extract`` would, so a sentence added to
+a template without a translation, or a translation left behind by a removed
+sentence, fails here.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import roundtable.mail.context
 from roundtable.mail import i18n
 from roundtable.mail.context import SALUTATION_NAMES
 from roundtable.mail.render import templates_dir
+from roundtable.web import rsvp
 
 CATALOG_LANGUAGES = ("fr", "es", "ar", "zh", "ru")
 PLURAL_FORMS = {"fr": 2, "es": 2, "ar": 6, "zh": 1, "ru": 3}
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 Key = tuple[str | None, str]
 
@@ -41,7 +43,31 @@ def source_messages() -> dict[Key, str | tuple[str, ...]]:
         "python", roundtable.mail.context.__file__
     ):
         found[_key(message, context)] = message
-    return found
+    return {**found, **page_messages()}
+
+
+@cache
+def page_messages() -> dict[Key, str | tuple[str, ...]]:
+    """Every translatable string of the invitee's web pages (``web/templates/web/*.html``).
+
+    Parsed with the block options of the pages' own environment, and not silently:
+    a template that does not parse fails here instead of yielding no strings.
+    """
+    environment = rsvp._environment("en")
+    options = {
+        "extensions": "jinja2.ext.i18n",
+        "trim_blocks": str(environment.trim_blocks),
+        "lstrip_blocks": str(environment.lstrip_blocks),
+        "silent": "false",
+    }
+    return {
+        _key(message, context): message
+        for _file, _line, message, _comments, context in extract_from_dir(
+            str(rsvp.TEMPLATES_DIR / "web"),
+            method_map=[("*.html", "jinja2.ext:babel_extract")],
+            options_map={"*.html": options},
+        )
+    }
 
 
 def _key(message: object, context: str | None) -> Key:

@@ -141,19 +141,6 @@ def _as_date(value: date | str) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def organizations_of(session: Session, event_id: int) -> list[str]:
-    """The organizations of an event's invitees, for the table's filter."""
-    names = session.exec(
-        select(Organization.name)
-        .join(Contact, col(Contact.organization_id) == Organization.id)
-        .join(Invitation, col(Invitation.contact_id) == Contact.id)
-        .where(Invitation.event_id == event_id)
-        .distinct()
-        .order_by(col(Organization.name))
-    ).all()
-    return list(names)
-
-
 # --- invitees ------------------------------------------------------------------------------
 
 #: what the invitee table can be sorted by, and the columns that sort means

@@ -40,7 +40,7 @@ from roundtable.invitations.sending import send_invitations
 from roundtable.mail.model import KINDS, MessageStatus
 from roundtable.people.service import import_invitee_file
 from roundtable.reports import dashboard_queries as queries
-from roundtable.reports.event_report import event_report
+from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -238,7 +238,11 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         per_day = queries.replies_per_day(session, event.id)
         failed = queries.failed_messages(session, event.id)
         bounced = queries.bounced_contacts(session, event.id)
-        organizations = queries.organizations_of(session, event.id)
+    # The report names every organization already; a list too long for a menu is left
+    # to the search box, which matches organizations too.
+    organizations = sorted(name for name in report["by_organization"] if name != NO_ORGANIZATION)
+    if len(organizations) > MAX_ORGANIZATION_CHOICES:
+        organizations = []
     invited = report["status"]["invited"] + sum(report["status"][s] for s in Status.REPLIED)
     context = {
         "event": event,
@@ -881,6 +885,10 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     text = value if isinstance(value, str) else ""
     return text.replace("\r\n", "\n")[:MAX_TEXT_CHARS]
+
+
+#: beyond this many organizations the filter is the search box, not a menu
+MAX_ORGANIZATION_CHOICES = 200
 
 
 def _clean(value: str) -> str:

@@ -1,0 +1,255 @@
+"""The invitee's pages in French, Spanish, Arabic, Chinese and Russian, over HTTP.
+
+An invitee who reads another language sees the whole page in it, dates too,
+and not a page half in English: every string the pages use has a translation
+in every catalog, and the page shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from roundtable.db import write_session
+from roundtable.events.model import AgendaItem
+from roundtable.invitations.model import Status
+from roundtable.mail import i18n
+from roundtable.types import utcnow
+from roundtable.web.app import create_app
+from tests.invitations.rsvp_support import add_event, invitation, invite
+from tests.mail.test_mail_catalogs import CATALOG_LANGUAGES, catalog, page_messages
+
+BASE_URL = "https://rsvp.example.org"  # what the ``env`` fixture configures
+NBSP = "\u00a0"  # French sets it before ":", "?" and inside « »
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What an invitee's page must say in their language."""
+
+    language: str
+    direction: str
+    will_you_attend: str
+    send_reply: str
+    not_replied: str
+    #: the meeting's date at the venue, and in Tokyo, where it is already Friday
+    venue_date: str
+    own_date: str
+
+
+EXPECTED = [
+    Expected(
+        "fr",
+        "ltr",
+        f"Participerez-vous à la réunion{NBSP}?",
+        "Envoyer ma réponse",
+        "Vous n’avez pas encore répondu.",
+        "jeudi 23 septembre 2027",
+        "vendredi 24 septembre 2027",
+    ),
+    Expected(
+        "es",
+        "ltr",
+        "¿Asistirá usted a la reunión?",
+        "Enviar mi respuesta",
+        "Aún no ha respondido.",
+        "jueves, 23 de septiembre de 2027",
+        "viernes, 24 de septiembre de 2027",
+    ),
+    Expected(
+        "ar",
+        "rtl",
+        "هل ستحضرون الاجتماع؟",
+        "إرسال ردي",
+        "لم تردّوا على الدعوة بعد.",
+        "الخميس، 23 سبتمبر 2027",
+        "الجمعة، 24 سبتمبر 2027",
+    ),
+    Expected(
+        "zh",
+        "ltr",
+        "您是否出席？",
+        "提交回复",
+        "您尚未回复。",
+        "2027年9月23日星期四",
+        "2027年9月24日星期五",
+    ),
+    Expected(
+        "ru",
+        "ltr",
+        "Примете ли Вы участие?",
+        "Отправить ответ",
+        "Вы ещё не ответили.",
+        "четверг, 23 сентября 2027 г.",
+        "пятница, 24 сентября 2027 г.",
+    ),
+]
+
+
+@pytest.fixture
+def web(sqlite_engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(), follow_redirects=False) as test_client:
+        yield test_client
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: the text between tags, not URLs or attribute values.
+
+    Only ASCII white space is folded: the no-break spaces of French typography stay.
+    """
+    collector = _TextCollector()
+    collector.feed(html)
+    return re.sub(r"[ \t\r\n]+", " ", " ".join(collector.chunks)).strip()
+
+
+def add_full_event() -> int:
+    """An event that shows every part of the page: co-organizers, webcast, agenda, guests."""
+    event_id = add_event(
+        co_organizers=["IOM", "UNAoC"],
+        description="Opening **remarks**.",
+        webcast_url="https://webtv.un.org/",
+        max_guests=2,
+        rsvp_deadline=utcnow() + timedelta(days=30),
+    )
+    with write_session() as session:
+        session.add(
+            AgendaItem(
+                event_id=event_id,
+                position=0,
+                time="13:15",
+                title="Opening",
+                speakers=["Director General, IOM"],
+            )
+        )
+    return event_id
+
+
+def english_strings_on(page_text: str) -> list[str]:
+    """The pages' English source strings that the English page shows."""
+    sources = [message for _context, message in page_messages()]
+    return [message for message in sources if message in page_text]
+
+
+def post_reply(client: TestClient, token: str, **fields: str) -> str:
+    """Reply with the page's own form; returns the page the browser lands on."""
+    page = client.get(f"/rsvp/{token}").text
+    found = re.search(r'name="form_token" value="([0-9a-f]+)"', page)
+    assert found, "the page carries its form token"
+    answer = client.post(
+        f"/rsvp/{token}",
+        data={"form_token": found.group(1), **fields},
+        headers={"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"},
+    )
+    assert answer.status_code == 303, answer.text
+    return client.get(answer.headers["location"]).text
+
+
+@pytest.mark.parametrize("language", CATALOG_LANGUAGES)
+def test_every_string_of_the_pages_is_translated(language: str) -> None:
+    entries = {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m for m in catalog(language)}
+    problems = []
+    for key in page_messages():
+        entry = entries.get(key)
+        if entry is None or entry.fuzzy:
+            problems.append(("missing" if entry is None else "fuzzy", key[1]))
+            continue
+        forms = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+        if not all(form and form.strip() for form in forms):
+            problems.append(("empty", key[1]))
+    assert not problems, f"{language}: {problems}"
+
+
+def test_the_extraction_finds_the_strings_of_every_page() -> None:
+    sources = {message for _context, message in page_messages()}
+    assert "Will you attend?" in sources  # rsvp.html, and the page's sentinel
+    assert "Telephone:" in sources  # _contact.html
+    assert "Skip to content" in sources  # _base.html
+    assert "Stop follow-up mail" in sources  # unsubscribe.html
+    assert "Too many attempts" in sources  # error.html
+    assert "Invitation not found" in sources  # not_found.html
+    assert "You are bringing %(num)d guest." in sources  # ngettext, keyed by its singular
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=[case.language for case in EXPECTED])
+def test_the_page_is_in_the_invitees_language(web: TestClient, expected: Expected) -> None:
+    event_id = add_full_event()
+    _, english = invite(event_id, 1, timezone="Asia/Tokyo")
+    _, token = invite(event_id, 2, timezone="Asia/Tokyo", language=expected.language)
+
+    page = web.get(f"/rsvp/{token}")
+
+    assert page.status_code == 200
+    html = page.text
+    assert f'<html lang="{expected.language}" dir="{expected.direction}">' in html
+    text = visible_text(html)
+    for translated in (expected.will_you_attend, expected.send_reply, expected.not_replied):
+        assert translated in text
+    assert expected.venue_date in text
+    assert expected.own_date in text
+
+    english_text = visible_text(web.get(f"/rsvp/{english}").text)
+    shown_in_english = english_strings_on(english_text)
+    assert "Will you attend?" in shown_in_english and len(shown_in_english) > 20
+    translations = i18n.translations(expected.language)
+    leftovers = [
+        source
+        for source in shown_in_english
+        if source in text and translations.gettext(source) != source  # "Outlook.com" stays
+    ]
+    assert not leftovers, f"English on the {expected.language} page: {leftovers}"
+    assert "Thursday" not in text and "September" not in text
+
+
+def test_a_reply_in_french_comes_back_in_french(web: TestClient) -> None:
+    invitation_id, token = invite(add_full_event(), 1, language="fr")
+
+    page = post_reply(web, token, response="accept", guests="2")
+
+    assert invitation(invitation_id).status == Status.ACCEPTED
+    assert '<html lang="fr" dir="ltr">' in page
+    text = visible_text(page)
+    assert "Nous vous remercions. Votre acceptation a bien été enregistrée" in text
+    assert re.search(r"Vous avez accepté l’invitation le \d{1,2} [a-zéû]+ \d{4}\.", text)
+    assert "2 invités vous accompagneront." in text
+    for english in ("Thank you", "You accepted on", "You are bringing", "guests"):
+        assert english not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("ru", "Вас будут сопровождать 2 гостя."),
+        ("ar", "سيرافقكم ضيفان."),
+        ("zh", "将有2位嘉宾随同您出席。"),
+        ("es", "Le acompañarán 2 invitados."),
+    ],
+)
+def test_the_number_of_guests_agrees_with_the_language(
+    web: TestClient, language: str, sentence: str
+) -> None:
+    _, token = invite(add_full_event(), 1, language=language)
+    page = post_reply(web, token, response="accept", guests="2")
+    assert sentence in visible_text(page)
+
+
+def test_the_follow_up_page_speaks_the_invitees_language_too(web: TestClient) -> None:
+    _, token = invite(add_full_event(), 1, language="ru")
+    text = visible_text(web.get(f"/rsvp/{token}/unsubscribe").text)
+    assert "Отказаться от последующих рассылок" in text
+    assert "Stop follow-up mail" not in text
