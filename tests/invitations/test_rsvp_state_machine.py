@@ -14,6 +14,7 @@ from roundtable.invitations.rsvp import (
     Outcome,
     Reply,
     ReplyError,
+    ReplyProblem,
     reply_from_form,
     respond,
 )
@@ -228,3 +229,94 @@ def test_a_reply_never_overbooks(
     if outcome.status == Status.ACCEPTED and capacity is not None:
         assert seats_taken + 1 + guests <= capacity
     assert outcome.seats_freed == 0  # nothing was held before
+
+
+# --- messages: English for the command line and staff, a catalog entry for the page ------
+
+
+@pytest.mark.parametrize(
+    ("fields", "max_guests", "message"),
+    [
+        ({"response": "yes"}, 2, "Choose one of: accept, tentative (maybe), decline."),
+        (
+            {"response": "accept", "guests": "abc"},
+            2,
+            "The number of guests must be a whole number from 0 to 2.",
+        ),
+        (
+            {"response": "accept", "guests": "1"},
+            0,
+            "This invitation is for you alone; guests cannot be added.",
+        ),
+        (
+            {"response": "accept", "notes": "x" * (MAX_NOTES + 1)},
+            2,
+            "Notes can be at most 2,000 characters long.",
+        ),
+        (
+            {"response": "decline", "substitute_name": "A" * 201, "substitute_email": "a@b.org"},
+            2,
+            "The name can be at most 200 characters long.",
+        ),
+        (
+            {"response": "decline", "substitute_email": "ana@example.org"},
+            2,
+            "Give your representative's name.",
+        ),
+    ],
+)
+def test_problems_read_in_english_and_carry_their_catalog_entry(
+    fields: dict[str, str], max_guests: int, message: str
+) -> None:
+    with pytest.raises(ReplyError) as raised:
+        reply_from_form(fields, max_guests=max_guests)
+    [problem] = raised.value.problems
+    assert problem.message == message
+    assert isinstance(problem, ReplyProblem)
+    english_numbers = {name: f"{value:,}" for name, value in problem.params.items()}
+    assert problem.msgid % english_numbers == message
+
+
+def test_a_number_travels_as_a_number_beside_its_placeholder() -> None:
+    with pytest.raises(ReplyError) as raised:
+        reply_from_form({"response": "accept", "notes": "x" * 2500}, max_guests=2)
+    [problem] = raised.value.problems
+    assert isinstance(problem, ReplyProblem)
+    assert problem.msgid == "Notes can be at most %(count)s characters long."
+    assert problem.params == {"count": MAX_NOTES}
+
+
+@pytest.mark.parametrize(
+    ("seats_taken", "message"),
+    [
+        (10, "The meeting is full: your seat is kept, but no guests can be added."),
+        (9, "The meeting is nearly full: your seat is kept, and at most one guest can come."),
+        (7, "The meeting is nearly full: your seat is kept, and at most 3 guests can come."),
+    ],
+)
+def test_more_guests_than_seats_left_says_how_many_fit(seats_taken: int, message: str) -> None:
+    with pytest.raises(ReplyError) as raised:
+        answer(
+            Status.ACCEPTED,
+            Reply("accept", guests=5),
+            seats_taken=seats_taken,
+            capacity=10,
+            max_guests=5,
+        )
+    assert raised.value.message == message
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["response", "guests", "notes", "substitute_name", "substitute_email"]),
+        st.text(max_size=30) | st.sampled_from(["accept", "decline", "-1", "99", "x" * 2001]),
+    ),
+    st.integers(min_value=0, max_value=3),
+)
+def test_every_problem_of_a_form_can_be_translated(fields: dict[str, str], max_guests: int) -> None:
+    try:
+        reply_from_form(fields, max_guests=max_guests)
+    except ReplyError as error:
+        for problem in error.problems:
+            assert isinstance(problem, ReplyProblem)
+            assert problem.msgid and "%(" not in problem.message

@@ -1,9 +1,9 @@
 """The translation catalogs: complete, current, and safe to format.
 
-The strings are extracted from the mail templates, from context.py and from the
-invitee's web pages exactly as ``pybabel extract`` would, so a sentence added to
-a template without a translation, or a translation left behind by a removed
-sentence, fails here.
+The strings are extracted from the mail templates, from context.py, from the
+invitee's web pages and from the reply rules' messages exactly as ``pybabel
+extract`` would, so a sentence added to a template without a translation, or a
+translation left behind by a removed sentence, fails here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
+import roundtable.invitations.rsvp
 import roundtable.mail.context
 from roundtable.mail import i18n
 from roundtable.mail.context import SALUTATION_NAMES
@@ -43,7 +44,7 @@ def source_messages() -> dict[Key, str | tuple[str, ...]]:
         "python", roundtable.mail.context.__file__
     ):
         found[_key(message, context)] = message
-    return {**found, **page_messages()}
+    return {**found, **page_messages(), **reply_messages()}
 
 
 @cache
@@ -70,6 +71,17 @@ def page_messages() -> dict[Key, str | tuple[str, ...]]:
     }
 
 
+@cache
+def reply_messages() -> dict[Key, str | tuple[str, ...]]:
+    """The reply form's problems (``invitations/rsvp.py``), marked there with ``N_``."""
+    return {
+        _key(message, context): message
+        for _line, message, _comments, context in extract_from_file(
+            "python", roundtable.invitations.rsvp.__file__, keywords={"N_": None}
+        )
+    }
+
+
 def _key(message: object, context: str | None) -> Key:
     return context, _texts(message)[0]
 
@@ -91,6 +103,7 @@ def test_the_extraction_finds_the_strings_of_templates_and_code() -> None:
     assert (None, "Accept") in keys
     assert ("excellency-female", "Excellency,") in keys
     assert (None, "You are invited to speak on the panel.") in keys
+    assert (None, "Give your representative's name.") in keys  # invitations/rsvp.py
     assert len(keys) > 80
 
 

@@ -13,18 +13,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from roundtable.db import write_session
+from roundtable.errors import Problem
 from roundtable.events.model import AgendaItem
 from roundtable.invitations.model import Status
+from roundtable.invitations.rsvp import Reply, ReplyError, reply_from_form, respond
 from roundtable.mail import i18n
 from roundtable.types import utcnow
 from roundtable.web.app import create_app
-from tests.invitations.rsvp_support import add_event, invitation, invite
-from tests.mail.test_mail_catalogs import CATALOG_LANGUAGES, catalog, page_messages
+from roundtable.web.rsvp import problem_text
+from tests.invitations.rsvp_support import add_event, invitation, invite, snapshot
+from tests.mail.test_mail_catalogs import (
+    CATALOG_LANGUAGES,
+    catalog,
+    page_messages,
+    reply_messages,
+)
 
 BASE_URL = "https://rsvp.example.org"  # what the ``env`` fixture configures
 NBSP = "\u00a0"  # French sets it before ":", "?" and inside « »
@@ -160,16 +169,21 @@ def forms(value: object) -> tuple[str, ...]:
 
 def post_reply(client: TestClient, token: str, **fields: str) -> str:
     """Reply with the page's own form; returns the page the browser lands on."""
+    answer = post_form(client, token, **fields)
+    assert answer.status_code == 303, answer.text
+    return client.get(answer.headers["location"]).text
+
+
+def post_form(client: TestClient, token: str, **fields: str) -> httpx.Response:
+    """Send the page's own form, with its token, as the browser would; returns the answer."""
     page = client.get(f"/rsvp/{token}").text
     found = re.search(r'name="form_token" value="([0-9a-f]+)"', page)
     assert found, "the page carries its form token"
-    answer = client.post(
+    return client.post(
         f"/rsvp/{token}",
         data={"form_token": found.group(1), **fields},
         headers={"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"},
     )
-    assert answer.status_code == 303, answer.text
-    return client.get(answer.headers["location"]).text
 
 
 @pytest.mark.parametrize("language", CATALOG_LANGUAGES)
@@ -270,3 +284,124 @@ def test_the_follow_up_page_speaks_the_invitees_language_too(web: TestClient) ->
     text = visible_text(web.get(f"/rsvp/{token}/unsubscribe").text)
     assert "Отказаться от последующих рассылок" in text
     assert "Stop follow-up mail" not in text
+
+
+# --- the reply form's problems ----------------------------------------------------------
+
+
+def field_errors(html: str) -> list[str]:
+    """The problems the page shows beside the form's fields."""
+    return [
+        visible_text(match)
+        for match in re.findall(r'<p class="field-error"[^>]*>(.*?)</p>', html, re.S)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "english", "french"),
+    [
+        (
+            {"response": "accept", "guests": "abc"},
+            "The number of guests must be a whole number from 0 to 2.",
+            "Le nombre d’invités doit être un nombre entier compris entre 0 et 2.",
+        ),
+        (
+            {"response": "accept", "notes": "n" * 2001},
+            "Notes can be at most 2,000 characters long.",
+            "Vos remarques ne peuvent pas dépasser 2\u202f000 caractères.",  # French groups digits
+        ),
+    ],
+)
+def test_a_mistake_is_explained_in_the_invitees_language(
+    web: TestClient, fields: dict[str, str], english: str, french: str
+) -> None:
+    event_id = add_full_event()
+    _, english_token = invite(event_id, 1)
+    _, french_token = invite(event_id, 2, language="fr")
+    before = snapshot()
+
+    in_french = post_form(web, french_token, **fields)
+    in_english = post_form(web, english_token, **fields)
+
+    assert (in_french.status_code, in_english.status_code) == (422, 422)
+    assert '<html lang="fr" dir="ltr">' in in_french.text
+    assert field_errors(in_french.text) == [french]
+    assert french in visible_text(in_french.text)  # the summary above the form too
+    assert english not in in_french.text
+    assert field_errors(in_english.text) == [english]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("es", "El número de acompañantes debe ser un número entero entre 0 y 2."),
+        ("ar", "يجب أن يكون عدد الضيوف عددًا صحيحًا من 0 إلى 2."),
+        ("zh", "嘉宾人数必须是0至2之间的整数。"),
+        ("ru", "Число гостей должно быть целым числом от 0 до 2."),
+    ],
+)
+def test_every_language_explains_a_mistake(web: TestClient, language: str, sentence: str) -> None:
+    _, token = invite(add_full_event(), 1, language=language)
+    answer = post_form(web, token, response="accept", guests="many")
+    assert answer.status_code == 422
+    assert field_errors(answer.text) == [sentence]
+
+
+def test_a_representative_left_half_named_is_explained_in_russian(web: TestClient) -> None:
+    _, token = invite(add_full_event(), 1, language="ru")
+    answer = post_form(web, token, response="accept", substitute_email="ana@example.org")
+    assert answer.status_code == 422
+    errors = field_errors(answer.text)
+    assert "Просим указать имя Вашего представителя." in errors
+    assert any(error.startswith("Если вместо Вас будет присутствовать") for error in errors)
+
+
+def problems_the_rules_can_raise() -> list[Problem]:
+    """One of each problem the reply rules know, found by breaking every rule once."""
+    bad_forms: list[tuple[dict[str, str], int]] = [
+        ({"response": "yes", "guests": "many", "notes": "x" * 3000}, 2),
+        ({"response": "accept", "guests": "1", "notes": "nul\x00"}, 0),
+        ({"response": "accept", "substitute_email": "not-an-email"}, 2),
+        ({"response": "decline", "substitute_name": "A\nB", "substitute_email": "a@b.org"}, 2),
+        ({"response": "decline", "substitute_name": "A" * 201, "substitute_email": "a@b.org"}, 2),
+    ]
+    problems: list[Problem] = []
+    for fields, max_guests in bad_forms:
+        with pytest.raises(ReplyError) as raised:
+            reply_from_form(fields, max_guests=max_guests)
+        problems += raised.value.problems
+    for seats_taken in (10, 9, 7):
+        with pytest.raises(ReplyError) as raised:
+            respond(
+                Status.ACCEPTED,
+                Reply("accept", guests=5),
+                seats_taken=seats_taken,
+                capacity=10,
+                max_guests=5,
+                deadline_passed=False,
+            )
+        problems += raised.value.problems
+    return problems
+
+
+def test_the_catalogs_hold_every_problem_the_rules_can_raise() -> None:
+    """A sentence written without ``N_`` would never reach the catalogs, nor the page."""
+    problems = problems_the_rules_can_raise()
+    extracted = {message for _context, message in reply_messages()}
+    raised = {getattr(problem, "msgid", problem.message) for problem in problems}
+    assert raised == extracted
+
+
+@pytest.mark.parametrize("language", CATALOG_LANGUAGES)
+def test_every_problem_reads_in_the_language_without_english(language: str) -> None:
+    """The compiled catalog, as the page uses it: a fuzzy entry would come out in English."""
+    for problem in problems_the_rules_can_raise():
+        text = problem_text(problem, language)
+        assert text != problem.message, (language, problem.message)
+        assert "%" not in text and text.strip() == text
+
+
+def test_a_problem_the_catalogs_do_not_know_keeps_its_english() -> None:
+    problem = Problem("That is your own address: give your representative's.", field="x")
+    assert problem_text(problem, "fr") == problem.message

@@ -7,13 +7,18 @@ the rules here lets them be read, and tested, in one place (DESIGN §1).
 Seats: an accepted invitation holds ``1 + guests`` seats; nobody else holds any.
 An acceptance that does not fit goes to the waiting list; a decline, a "maybe"
 or fewer guests give seats back, and the caller then promotes whoever waits.
+
+Messages: every problem is an English sentence (for the command line, the API
+and staff) that also carries its catalog ``msgid`` and the values that fill it,
+so the invitee's page can say it in their language. The domain itself never
+translates: :func:`N_` only marks a sentence for the catalogs.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roundtable.errors import InputError, Problem
 from roundtable.invitations.model import Status
@@ -37,6 +42,33 @@ ANSWERABLE = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED
 
 _GUESTS = re.compile(r"^[0-9]{1,4}$")
 _LINE_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs (``N_`` is the name extractors know); it stays English."""
+    return message
+
+
+@dataclass(frozen=True)
+class ReplyProblem(Problem):
+    """A problem with a reply that can also be said in the invitee's language.
+
+    ``message`` is the English sentence; ``msgid`` is the same sentence as the
+    catalogs hold it, with ``%(name)s`` placeholders, and ``params`` fills them.
+    Numbers stay numbers in ``params``, so each language can write them its own way.
+    """
+
+    msgid: str = field(kw_only=True)
+    params: Mapping[str, int | str] = field(default_factory=dict, kw_only=True, hash=False)
+
+    @classmethod
+    def of(cls, field_name: str, msgid: str, /, **params: int | str) -> ReplyProblem:
+        """The problem with form field ``field_name``, its English message filled in."""
+        english = {
+            name: f"{value:,}" if isinstance(value, int) else value
+            for name, value in params.items()
+        }
+        return cls(message=msgid % english, field=field_name, msgid=msgid, params=params)
 
 
 @dataclass(frozen=True)
@@ -109,7 +141,7 @@ def reply_from_form(fields: Mapping[str, str], *, max_guests: int) -> Reply:
         if _GUESTS.match(raw_guests):
             guests = int(raw_guests)
         else:
-            problems.append(_problem("guests", _guests_message(max_guests)))
+            problems.append(_guests_problem(max_guests))
     reply = Reply(
         response=fields.get("response", "").strip().lower(),
         guests=guests,
@@ -133,13 +165,21 @@ def reply_problems(reply: Reply, *, max_guests: int) -> list[Problem]:
     """Everything wrong with ``reply``; an empty list when it can be taken."""
     problems: list[Problem] = []
     if reply.response not in RESPONSES:
-        problems.append(_problem("response", "Choose one of: accept, tentative (maybe), decline."))
+        problems.append(
+            ReplyProblem.of("response", N_("Choose one of: accept, tentative (maybe), decline."))
+        )
     if not 0 <= reply.guests <= max_guests:
-        problems.append(_problem("guests", _guests_message(max_guests)))
+        problems.append(_guests_problem(max_guests))
     if len(reply.notes) > MAX_NOTES:
-        problems.append(_problem("notes", f"Notes can be at most {MAX_NOTES:,} characters long."))
+        problems.append(
+            ReplyProblem.of(
+                "notes", N_("Notes can be at most %(count)s characters long."), count=MAX_NOTES
+            )
+        )
     elif any(_is_forbidden_control(c, allow_newlines=True) for c in reply.notes):
-        problems.append(_problem("notes", "Notes contain control characters; please remove them."))
+        problems.append(
+            ReplyProblem.of("notes", N_("Notes contain control characters; please remove them."))
+        )
     if reply.names_representative:
         problems += _representative_problems(reply)
     return problems
@@ -183,7 +223,7 @@ def respond(
             status = Status.ACCEPTED
         elif current_status == Status.ACCEPTED:
             room = max(capacity - others - 1, 0) if capacity is not None else 0
-            raise ReplyError([_problem("guests", _no_room_message(room))])
+            raise ReplyError([_no_room_problem(room)])
         else:
             status = Status.WAITLISTED
     elif reply.response == TENTATIVE:
@@ -210,25 +250,33 @@ def _representative_problems(reply: Reply) -> list[Problem]:
     name, email = reply.substitute_name, reply.substitute_email
     if reply.response != DECLINE:
         problems.append(
-            _problem(
+            ReplyProblem.of(
                 "response",
-                "A representative attends in your place: choose “Decline”, "
-                "or leave the representative's name and email empty.",
+                N_(
+                    "A representative attends in your place: choose “Decline”, "
+                    "or leave the representative's name and email empty."
+                ),
             )
         )
     if not name:
-        problems.append(_problem("substitute_name", "Give your representative's name."))
+        problems.append(ReplyProblem.of("substitute_name", N_("Give your representative's name.")))
     elif any(_is_forbidden_control(c, allow_newlines=False) for c in name):
-        problems.append(_problem("substitute_name", "The name must be on a single line."))
+        problems.append(
+            ReplyProblem.of("substitute_name", N_("The name must be on a single line."))
+        )
     elif len(name) > MAX_NAME:
         problems.append(
-            _problem("substitute_name", f"The name can be at most {MAX_NAME} characters long.")
+            ReplyProblem.of(
+                "substitute_name",
+                N_("The name can be at most %(count)s characters long."),
+                count=MAX_NAME,
+            )
         )
     if not email or email_problem(email) is not None:
         problems.append(
-            _problem(
+            ReplyProblem.of(
                 "substitute_email",
-                "Give your representative's email address, like name@example.org.",
+                N_("Give your representative's email address, like name@example.org."),
             )
         )
     return problems
@@ -242,17 +290,29 @@ def _is_forbidden_control(char: str, *, allow_newlines: bool) -> bool:
     return ord(char) < 32 or 127 <= ord(char) < 160
 
 
-def _guests_message(max_guests: int) -> str:
+def _guests_problem(max_guests: int) -> ReplyProblem:
     if max_guests == 0:
-        return "This invitation is for you alone; guests cannot be added."
-    return f"The number of guests must be a whole number from 0 to {max_guests}."
+        return ReplyProblem.of(
+            "guests", N_("This invitation is for you alone; guests cannot be added.")
+        )
+    return ReplyProblem.of(
+        "guests",
+        N_("The number of guests must be a whole number from 0 to %(max_guests)s."),
+        max_guests=max_guests,
+    )
 
 
-def _no_room_message(room: int) -> str:
+def _no_room_problem(room: int) -> ReplyProblem:
+    """Said without plural agreement in every language; one guest has a sentence of its own."""
     if room == 0:
-        return "The meeting is full: your seat is kept, but no guests can be added."
-    return f"The meeting is nearly full: your seat is kept, and at most {room} guests can come."
-
-
-def _problem(field: str, message: str) -> Problem:
-    return Problem(message=message, field=field)
+        message = N_("The meeting is full: your seat is kept, but no guests can be added.")
+        return ReplyProblem.of("guests", message)
+    if room == 1:
+        message = N_(
+            "The meeting is nearly full: your seat is kept, and at most one guest can come."
+        )
+        return ReplyProblem.of("guests", message)
+    message = N_(
+        "The meeting is nearly full: your seat is kept, and at most %(count)s guests can come."
+    )
+    return ReplyProblem.of("guests", message, count=room)

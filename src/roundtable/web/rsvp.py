@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
+from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,7 +32,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from roundtable.calendar.invite import Attendee, build_calendar
 from roundtable.config import get_settings
 from roundtable.db import read_session
-from roundtable.errors import NotFound
+from roundtable.errors import NotFound, Problem
 from roundtable.events.model import Event
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
@@ -40,6 +41,7 @@ from roundtable.invitations.rsvp import (
     RESPONSES,
     TENTATIVE,
     ReplyError,
+    ReplyProblem,
     reply_from_form,
 )
 from roundtable.invitations.service import (
@@ -145,7 +147,11 @@ async def rsvp_reply(request: Request, token: str) -> Response:
             record_reply, invitation.id, reply, actor="invitee", now=utcnow()
         )
     except ReplyError as error:
-        form.errors = {problem.field or "response": problem.message for problem in error.problems}
+        language = page_language(view.contact.language)
+        form.errors = {
+            problem.field or "response": problem_text(problem, language)
+            for problem in error.problems
+        }
         return _rsvp_page(request, view, form, status_code=422)
     except NotFound:
         return _not_found(request)
@@ -383,6 +389,22 @@ def page_language(language: str | None) -> str:
     if chosen == "en" or not catalog_path(chosen).is_file():
         return "en"
     return chosen if translations(chosen).gettext(PAGE_SENTINEL) != PAGE_SENTINEL else "en"
+
+
+def problem_text(problem: Problem, language: str) -> str:
+    """What the page says about ``problem``: in ``language`` when the catalogs know it.
+
+    A problem without a catalog entry (a plain :class:`Problem`) keeps its English.
+    Numbers are written the reader's way ("2 000" in French, "2,000" in English).
+    """
+    if not isinstance(problem, ReplyProblem):
+        return problem.message
+    locale = babel_locale(language)
+    values = {
+        name: format_decimal(value, locale=locale) if isinstance(value, int) else value
+        for name, value in problem.params.items()
+    }
+    return translations(language).gettext(problem.msgid) % values
 
 
 def _render(
