@@ -90,7 +90,8 @@ def create_invitees(count: int) -> None:
             ]
             session.add_all(contacts)
             session.flush()
-            session.add_all(Invitation(event_id=event.id, contact_id=c.id) for c in contacts)
+            assert event.id is not None
+            session.add_all(Invitation(event_id=event.id, contact_id=c.id or 0) for c in contacts)
             session.flush()
 
 

@@ -317,8 +317,8 @@ def count_once(event_id: int) -> int:
 
 def page_query_timings(event_id: int, runs: int) -> dict[str, float]:
     """Median milliseconds of each query the event page makes, run here in-process."""
+    import roundtable.reports.dashboard_queries as queries
     from roundtable.db import read_session
-    from roundtable.reports import dashboard_queries as queries
     from roundtable.reports.event_report import event_report
 
     page_queries: dict[str, Callable[[Any], object]] = {

@@ -95,12 +95,13 @@ def populate(env: dict[str, str], count: int) -> list[str]:
         invitations = [
             Invitation(
                 event_id=event.id,
-                contact_id=c.id or 0,
+                contact_id=c.id,
                 status=Status.INVITED,
                 token_salt=f"salt{n}",
                 token_hash=f"placeholder{n}",
             )
             for n, c in enumerate(contacts)
+            if c.id is not None
         ]
         session.add_all(invitations)
         session.flush()

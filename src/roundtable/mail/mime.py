@@ -122,6 +122,7 @@ POLICY = SMTP.clone(header_factory=_CachingHeaderRegistry(), cte_type="7bit")
 #: anything but the letters, digits and hyphens of a language tag (RFC 5646)
 _LANGUAGE_TAG = re.compile(r"[^A-Za-z0-9-]")
 
+
 def is_auto_submitted(kind: str) -> bool:
     return kind in AUTO_SUBMITTED_KINDS
 
