@@ -38,7 +38,7 @@ class PublishResult:
 
 
 def read_recommendations(path: Path) -> str:
-    """The Markdown text, checked: UTF-8, not empty, not huge."""
+    """The Markdown text of a file, checked: UTF-8, not empty, not huge."""
     data = path.read_bytes()
     source = str(path)
     if len(data) > MAX_BYTES:
@@ -48,16 +48,32 @@ def read_recommendations(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputError([Problem("is not UTF-8 text", source=source, line=line)]) from None
+    return checked_recommendations(text, source)
+
+
+def checked_recommendations(text: str, source: str) -> str:
+    """The text, refused when it is empty, huge, or carries characters no page can show."""
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_BYTES:
+        raise InputError([Problem(f"is larger than {MAX_BYTES} bytes", source=source)])
     if "\x00" in text:
         raise InputError([Problem("contains a NUL character", source=source)])
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise InputError([Problem("is not valid Unicode text", source=source)])
     if not text.strip():
         raise InputError([Problem("is empty", source=source)])
     return text.replace("\r\n", "\n")
 
 
 def publish_recommendations(slug: str, path: Path, *, now: datetime) -> PublishResult:
+    """Store the recommendations of a Markdown file and schedule the follow-up mailing."""
+    return publish_recommendations_text(slug, read_recommendations(path), now=now, source=str(path))
+
+
+def publish_recommendations_text(
+    slug: str, text: str, *, now: datetime, source: str = "recommendations"
+) -> PublishResult:
     """Store the recommendations and queue one follow-up row per possible recipient."""
-    text = read_recommendations(path)
+    text = checked_recommendations(text, source)
     with write_session() as session:
         event = get_live_event(session, slug)
         event.recommendations = text

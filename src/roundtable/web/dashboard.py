@@ -31,6 +31,7 @@ from roundtable.db import read_session, write_session
 from roundtable.delivery.compose import compose, load_bundle
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event
+from roundtable.events.recommendations import publish_recommendations_text
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
@@ -369,7 +370,7 @@ async def publish(
         event = event_for(session, visitor.member, slug, manage=True)
     text = _text(await read_form(request), "text")
     try:
-        result = staff_actions.publish_recommendations_text(slug, text, now=utcnow())
+        result = publish_recommendations_text(slug, text, now=utcnow())
     except InputError as error:
         context = {"event": event, "text": text, "problems": error.problems}
         return _page(request, visitor, "recommendations.html", context, status_code=422)

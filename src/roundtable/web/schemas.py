@@ -282,7 +282,7 @@ def toml_string(text: str) -> str:
 
     Text of several lines becomes a multi-line string, so that a person editing
     the file reads it as written. Control characters and lone surrogates are
-    written as ``\\uXXXX`` escapes, so that the event parser sees them and refuses
+    written as ``\\u`` escapes of four hex digits, so that the event parser sees them and refuses
     them with its own message.
     """
     multiline = "\n" in text

@@ -9,10 +9,7 @@ organizer who made it; only a failed message can be sent again.
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -21,7 +18,6 @@ from roundtable.db import write_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.changes import EventFileOutcome, react_to_change
 from roundtable.events.model import Event
-from roundtable.events.recommendations import PublishResult, publish_recommendations
 from roundtable.events.service import load_event
 from roundtable.events.spec import EventSpec
 from roundtable.invitations.model import Invitation
@@ -93,28 +89,6 @@ def update_event(
             sequence=result.event.sequence,
             updates_queued=updates,
         )
-
-
-def publish_recommendations_text(slug: str, text: str, *, now: datetime) -> PublishResult:
-    """Publish recommendations typed into a form, checked as the CLI checks a file.
-
-    The domain reads recommendations from a file; the text goes through one in a
-    private temporary folder, and problems name "recommendations" instead of it.
-    """
-    with tempfile.TemporaryDirectory(prefix="roundtable-") as folder:
-        path = Path(folder) / "recommendations.md"
-        path.write_text(text, encoding="utf-8", errors="surrogatepass")
-        try:
-            return publish_recommendations(slug, path, now=now)
-        except InputError as error:
-            raise InputError(
-                [
-                    replace(problem, source="recommendations")
-                    if problem.source == str(path)
-                    else problem
-                    for problem in error.problems
-                ]
-            ) from None
 
 
 # --- invitees ------------------------------------------------------------------------------
