@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:05:49.531789
+Create Date: 2026-11-27 04:46:31.677819
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", roundtable.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "sessions_valid_after", roundtable.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("created_at", roundtable.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("role IN ('admin', 'organizer', 'viewer')", name="staff_role_known"),
         sa.CheckConstraint("email = lower(email)", name="staff_email_lower"),

@@ -167,6 +167,21 @@ def test_signing_out_ends_the_session(web: TestClient) -> None:
     assert web.get("/dashboard").status_code == 303
 
 
+def test_a_copied_cookie_is_void_after_signing_out(web: TestClient) -> None:
+    add_member(ADMIN, "admin")
+    csrf = signed_in(web, ADMIN)
+    copied = dict(web.cookies)
+    assert web.get("/dashboard").status_code == 200
+
+    web.post("/logout", data={"csrf_token": csrf})
+    web.cookies.clear()
+    web.cookies.update(copied)  # someone kept the cookie from before the sign-out
+
+    assert web.get("/dashboard").status_code == 303
+    signed_in(web, ADMIN)  # signing in again works, with a fresh session
+    assert web.get("/dashboard").status_code == 200
+
+
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
 def test_a_form_without_the_sessions_csrf_token_is_refused(
     web: TestClient, token: str | None

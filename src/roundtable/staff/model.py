@@ -27,6 +27,8 @@ class StaffUser(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: browser sessions signed in before this instant are void (set by signing out)
+    sessions_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -151,6 +152,8 @@ class BrowserSession:
 
     staff_id: int | None
     csrf: str
+    #: when the staff member signed in (POSIX seconds), to void sessions on sign-out
+    signed_in_at: float | None = None
 
     @classmethod
     def anonymous(cls) -> BrowserSession:
@@ -158,7 +161,9 @@ class BrowserSession:
 
     def signed_in(self, staff_id: int) -> BrowserSession:
         """A fresh session for ``staff_id``: a new CSRF token, so nothing from before survives."""
-        return replace(self, staff_id=staff_id, csrf=secrets.token_urlsafe(32))
+        return replace(
+            self, staff_id=staff_id, csrf=secrets.token_urlsafe(32), signed_in_at=time.time()
+        )
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -178,15 +183,19 @@ def read_browser_session(request: Request) -> BrowserSession | None:
         return None
     if not isinstance(data, dict):
         return None
-    staff_id, csrf = data.get("staff"), data.get("csrf")
+    staff_id, csrf, since = data.get("staff"), data.get("csrf"), data.get("since")
     if not isinstance(csrf, str) or not (staff_id is None or isinstance(staff_id, int)):
         return None
-    return BrowserSession(staff_id=staff_id, csrf=csrf)
+    if not (since is None or isinstance(since, int | float)):
+        return None
+    return BrowserSession(staff_id=staff_id, csrf=csrf, signed_in_at=since)
 
 
 def write_browser_session(response: Response, browser: BrowserSession) -> None:
     """Set the signed cookie: HttpOnly, SameSite=Lax, Secure when the site is served over https."""
-    value = _serializer().dumps({"staff": browser.staff_id, "csrf": browser.csrf})
+    value = _serializer().dumps(
+        {"staff": browser.staff_id, "csrf": browser.csrf, "since": browser.signed_in_at}
+    )
     response.set_cookie(
         SESSION_COOKIE,
         value,
@@ -301,10 +310,37 @@ def _signed_in(request: Request) -> Visitor:
     if browser is None or browser.staff_id is None:
         raise LoginRequired(_requested_path(request))
     with read_session() as session:
-        member = load_member(session, browser.staff_id)
-    if member is None:
+        user = session.get(StaffUser, browser.staff_id)
+        member = member_of(session, user) if user is not None and user.id is not None else None
+    if member is None or user is None or not _still_valid(browser, user):
         raise LoginRequired(_requested_path(request))
     return Visitor(member=member, csrf=browser.csrf)
+
+
+def current_visitor(request: Request) -> Visitor | None:
+    """The signed-in member, or ``None`` (no session, a void one, or a deleted account)."""
+    try:
+        return _signed_in(request)
+    except LoginRequired:
+        return None
+
+
+def _still_valid(browser: BrowserSession, user: StaffUser) -> bool:
+    """False for a session older than the account's last sign-out (a copied cookie)."""
+    if user.sessions_valid_after is None:
+        return True
+    if browser.signed_in_at is None:
+        return False
+    return browser.signed_in_at > user.sessions_valid_after.timestamp()
+
+
+def end_sessions(staff_id: int, now: datetime) -> None:
+    """Sign the account out everywhere: every session cookie issued until now is void."""
+    with write_session() as session:
+        user = session.get(StaffUser, staff_id)
+        if user is not None:
+            user.sessions_valid_after = now
+            session.add(user)
 
 
 def page_visitor(request: Request) -> Visitor:

@@ -63,6 +63,8 @@ from roundtable.web.auth import (
     Visitor,
     authenticate,
     csrf_matches,
+    current_visitor,
+    end_sessions,
     event_for,
     form_visitor,
     load_member,
@@ -125,8 +127,7 @@ def install(app: FastAPI) -> None:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "") -> Response:
-    browser = read_browser_session(request)
-    if browser is not None and browser.staff_id is not None:
+    if current_visitor(request) is not None:
         return RedirectResponse(safe_next_path(next), status_code=303)
     browser = session_for_form(request)
     response = _render(
@@ -173,6 +174,8 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 def logout(request: Request, visitor: Visitor = Depends(form_visitor)) -> Response:
+    # Void the session on the server too: a copy of the cookie must not outlive sign-out.
+    end_sessions(visitor.member.id, utcnow())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,
