@@ -21,14 +21,16 @@ from sqlmodel import Session, col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.errors import NotFound, Problem
+from roundtable.errors import NotFound
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.rsvp import (
     ACCEPT,
     CLOSED,
+    N_,
     Reply,
     ReplyError,
+    ReplyProblem,
     representative_email,
     respond,
 )
@@ -382,9 +384,9 @@ def _invite_representative(
     if email == invitee.email:
         raise ReplyError(
             [
-                Problem(
-                    "That is your own address: give your representative's.",
-                    field="substitute_email",
+                ReplyProblem.of(
+                    "substitute_email",
+                    N_("That is your own address: give your representative's."),
                 )
             ]
         )
