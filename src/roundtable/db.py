@@ -143,7 +143,3 @@ def rows_changed(session: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it changed."""
     result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount or 0)
-
-
-def is_sqlite(engine: Engine | None = None) -> bool:
-    return (engine or get_engine()).dialect.name == "sqlite"

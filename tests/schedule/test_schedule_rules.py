@@ -9,10 +9,8 @@ import pytest
 
 from roundtable.delivery.policy import reason_to_drop, retry_delay
 from roundtable.schedule.rules import (
-    MISSED_AFTER,
     followup_due,
     future_mailings,
-    is_missed,
     scheduled_mailings,
 )
 from tests.factories import make_event
@@ -93,13 +91,6 @@ def test_followup_is_due_after_the_end_or_at_once() -> None:
     assert followup_due(event, event.starts_at) == event.ends_at + timedelta(days=2)
     late = event.ends_at + timedelta(days=10)
     assert followup_due(event, late) == late
-
-
-def test_missed_only_for_scheduled_kinds_far_past_due() -> None:
-    due = datetime(2027, 9, 22, 17, 15, tzinfo=UTC)
-    assert not is_missed("reminder", due, due + MISSED_AFTER)
-    assert is_missed("reminder", due, due + MISSED_AFTER + timedelta(seconds=1))
-    assert not is_missed("invitation", due, due + timedelta(days=30))
 
 
 @pytest.mark.parametrize(

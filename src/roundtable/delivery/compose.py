@@ -16,7 +16,7 @@ from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
-from roundtable.mail.mime import assemble, make_message_id
+from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message
 from roundtable.mail.render import render
 from roundtable.people.model import Contact, Organization
@@ -33,9 +33,6 @@ PARTSTAT: dict[str, PartStat] = {
     Status.WAITLISTED: "TENTATIVE",
     Status.CANCELLED: "DECLINED",
 }
-
-#: mail that is part of a conversation the invitee started or expects, not automatic
-NOT_AUTO_SUBMITTED = {"invitation", "update", "cancellation", "followup"}
 
 
 @dataclass(frozen=True)
@@ -173,7 +170,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         calendar_method=method,
         reply_to=(event.contact_name, event.contact_email) if event.contact_email else None,
         list_unsubscribe=unsubscribe_url if message.kind == "followup" else None,
-        auto_submitted=message.kind not in NOT_AUTO_SUBMITTED,
+        auto_submitted=is_auto_submitted(message.kind),
         language=contact.language,
     )
 

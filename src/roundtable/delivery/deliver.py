@@ -45,11 +45,6 @@ class DeliveryResult:
     detail: str = ""
 
 
-def deliver(message_id: int, transport: Transport, now: datetime | None = None) -> DeliveryResult:
-    """Try to send one message; tell the caller what happened and whether to retry."""
-    return deliver_batch([message_id], transport, now)[message_id]
-
-
 def deliver_batch(
     message_ids: Sequence[int], transport: Transport, now: datetime | None = None
 ) -> dict[int, DeliveryResult]:

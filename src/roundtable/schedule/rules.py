@@ -59,8 +59,3 @@ def followup_due(event: Event, now: datetime) -> datetime:
     """When the follow-up goes out: ``followup_after`` the end, or now if that has passed."""
     due = event.ends_at + timedelta(seconds=event.followup_offset or 0)
     return max(due, now)
-
-
-def is_missed(kind: str, due_at: datetime, now: datetime) -> bool:
-    """A reminder or nudge this late would confuse more than help."""
-    return kind in SCHEDULED_KINDS and now - due_at > MISSED_AFTER
