@@ -141,3 +141,21 @@ def test_retry_delay_grows_and_is_capped() -> None:
     assert 3.75 <= delays[0] <= 6.25
     assert delays[3] > delays[0]
     assert max(delays) <= 600 * 1.25
+
+
+def test_a_nudge_whose_time_has_passed_is_not_scheduled() -> None:
+    starts_at = datetime(2027, 9, 23, 17, 15, tzinfo=UTC)
+    deadline = starts_at - timedelta(days=3)
+    event = make_event(
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        reminder_offsets=[DAY],
+        nudge_offset=2 * DAY,
+        rsvp_deadline=deadline,
+    )
+    before = deadline - timedelta(days=2, minutes=1)
+    after_nudge = deadline - timedelta(days=1)
+    after_deadline = deadline + timedelta(hours=1)
+    assert [m.kind for m in future_mailings(event, before)] == ["reminder", "nudge"]
+    assert [m.kind for m in future_mailings(event, after_nudge)] == ["reminder"]
+    assert [m.kind for m in future_mailings(event, after_deadline)] == ["reminder"]
