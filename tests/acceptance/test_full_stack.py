@@ -262,3 +262,69 @@ def test_a_roundtable_from_invitations_to_reminders(
     assert "Conference Room 4" in (parsed.location or "")
     other = vobject.readOne(data.decode("utf-8"))
     assert other.vevent.uid.value == parsed.uid and int(other.vevent.sequence.value) == 1
+
+
+def _past_event_file(path: Path, slug: str, t0: datetime) -> Path:
+    path.write_text(
+        f'''slug = "{slug}"
+title = "Cities of Welcome: a Follow-up Meeting"
+starts = "{_local(t0 - timedelta(hours=3))}"
+ends = "{_local(t0 - timedelta(hours=1))}"
+timezone = "America/New_York"
+venue = "United Nations Headquarters"
+followup_after = "1m"
+
+[organizer]
+name = "IOM New York"
+email = "events@iom.example.org"
+''',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_check_in_recommendations_follow_ups_and_one_click_unsubscribe(
+    stack: Stack, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    t0 = utcnow().replace(microsecond=0)
+    invitees = tmp_path / "invitees.csv"
+    invitees.write_text(
+        "email,name\n" + "".join(f"delegate{n}@example.org,Delegate {n}\n" for n in range(20)),
+        encoding="utf-8",
+    )
+    recommendations = tmp_path / "recommendations.md"
+    recommendations.write_text("# Recommendations\n\n- Give cities a voice.\n", encoding="utf-8")
+    came = range(5)
+
+    def hold_meeting(slug: str) -> list[ReceivedMessage]:
+        """Invite 20, check 5 in, publish: the follow-up goes to those who came."""
+        before = len(smtp_sink.messages)
+        stack.cli("events", "load", str(_past_event_file(tmp_path / f"{slug}.toml", slug, t0)))
+        stack.cli("invitees", "import", slug, str(invitees))
+        stack.cli("invitations", "send", slug)
+        for n in came:
+            assert stack.cli("checkin", slug, f"delegate{n}@example.org")["checked_in"] is True
+        stack.cli("recommendations", "publish", slug, str(recommendations))
+
+        def settled() -> bool:
+            delivery = stack.cli("report", slug)["delivery"]
+            assert isinstance(delivery, dict)
+            return delivery["queued"] == 0 and delivery["sending"] == 0
+
+        wait_for(settled, 60, f"the mail of {slug}")
+        return [
+            m
+            for m in smtp_sink.messages[before:]
+            if str(m.message["Subject"]).startswith("Recommendations")
+        ]
+
+    first = hold_meeting("first-meeting")
+    assert sorted(_number(m) for m in first) == list(came)
+    for message in first:
+        assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = str(first[0].message["List-Unsubscribe"]).strip("<>")
+    answer = httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+    assert answer.status_code == 200
+
+    second = hold_meeting("second-meeting")
+    assert sorted(_number(m) for m in second) == sorted(set(came) - {_number(first[0])})
