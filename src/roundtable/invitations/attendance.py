@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from roundtable.db import write_session
 from roundtable.errors import NotFound
@@ -28,9 +28,14 @@ def check_in(slug: str, email: str, *, now: datetime) -> bool:
             if session.exec(select(Event).where(Event.slug == slug)).first() is None:
                 raise NotFound(f"no event with slug {slug!r}")
             raise NotFound(f"{address} is not on the list of {slug!r}")
-        if row.attended_at is not None:
-            return False
-        row.attended_at = now
-        row.updated_at = now
-        session.add(row)
-        return True
+        return mark_attended(session, row, now)
+
+
+def mark_attended(session: Session, invitation: Invitation, now: datetime) -> bool:
+    """Record the attendance in the caller's transaction; ``False`` when it was already."""
+    if invitation.attended_at is not None:
+        return False
+    invitation.attended_at = now
+    invitation.updated_at = now
+    session.add(invitation)
+    return True

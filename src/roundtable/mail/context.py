@@ -31,6 +31,7 @@ from roundtable.mail import i18n
 from roundtable.mail.markdown import markdown_to_html, markdown_to_text
 from roundtable.mail.model import KINDS
 from roundtable.people.model import Contact
+from roundtable.people.zones import own_zone
 
 RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
 FOLLOWUP_VARIANTS = ("attendee", "declined")
@@ -212,7 +213,7 @@ def build_context(
     language = i18n.supported_language(contact.language)
     words = i18n.translations(language)
     venue_zone = _zone(event.timezone)
-    invitee_zone = _invitee_zone(contact.timezone)
+    invitee_zone = own_zone(contact.timezone)
     times = _Clock(language, words, venue_zone, invitee_zone)
 
     response = _response(kind, extra)
@@ -577,16 +578,6 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {name!r}") from exc
-
-
-def _invitee_zone(name: str | None) -> ZoneInfo | None:
-    """The invitee's zone; an unknown name counts as none, so the venue's time is still shown."""
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _same_wall_clock(at: datetime, first: ZoneInfo, second: ZoneInfo) -> bool:

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_name
@@ -59,6 +59,7 @@ from roundtable.mail.i18n import (
 )
 from roundtable.mail.markdown import markdown_to_html, markdown_to_text
 from roundtable.people.subscriptions import unsubscribe
+from roundtable.people.zones import own_zone
 from roundtable.types import utcnow
 from roundtable.web.security import (
     FailedLookupLimiter,
@@ -347,9 +348,9 @@ def rsvp_context(
     assert invitation.id is not None and invitation.token_salt is not None
     locale = babel_locale(language)
     venue_zone = ZoneInfo(event.timezone)
-    own_zone = _zone(contact.timezone)
-    if own_zone is not None and not _offsets_differ(event, venue_zone, own_zone):
-        own_zone = None
+    invitee_zone = own_zone(contact.timezone)
+    if invitee_zone is not None and not _offsets_differ(event, venue_zone, invitee_zone):
+        invitee_zone = None
     period_over = reply_period_over(event, now)
     return {
         "event": event,
@@ -360,9 +361,9 @@ def rsvp_context(
         "agenda": view.agenda,
         "location": _location(event),
         "when_venue": _when(event, venue_zone, locale),
-        "when_own": _when(event, own_zone, locale) if own_zone else None,
+        "when_own": _when(event, invitee_zone, locale) if invitee_zone else None,
         "webcast_url": _web_url(event.webcast_url),
-        "responded_on": _date(invitation.responded_at, own_zone or venue_zone, locale),
+        "responded_on": _date(invitation.responded_at, invitee_zone or venue_zone, locale),
         "deadline": _instant(event.rsvp_deadline, venue_zone, locale),
         "reply_open": not event.is_cancelled and not period_over,
         "contact_person": _contact_person(event),
@@ -570,15 +571,6 @@ def _date(instant: datetime | None, zone: ZoneInfo, locale: Locale) -> str | Non
     if instant is None:
         return None
     return format_date(instant.astimezone(zone).date(), "long", locale=locale)
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _offsets_differ(event: Event, venue: ZoneInfo, own: ZoneInfo) -> bool:

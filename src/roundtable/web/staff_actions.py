@@ -20,6 +20,7 @@ from roundtable.events.changes import EventFileOutcome, react_to_change
 from roundtable.events.model import Event
 from roundtable.events.service import load_event
 from roundtable.events.spec import EventSpec
+from roundtable.invitations.attendance import mark_attended
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
 from roundtable.invitations.service import ReplyResult, record_reply
@@ -127,12 +128,7 @@ def check_in(event: Event, invitation_id: int, *, now: datetime) -> bool:
         ).first()
         if invitation is None:
             raise AccessDenied(404, "no such invitee on this event's list")
-        if invitation.attended_at is not None:
-            return False
-        invitation.attended_at = now
-        invitation.updated_at = now
-        session.add(invitation)
-        return True
+        return mark_attended(session, invitation, now)
 
 
 # --- mail ----------------------------------------------------------------------------------
