@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from roundtable.config import get_settings
 from roundtable.db import build_engine
@@ -22,9 +23,27 @@ def run_migrations() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        _migrate(connection)
+        return
+    # Batch migrations rebuild a SQLite table by copying it and dropping the old one;
+    # with foreign keys enforced that drop would cascade to the rows referencing it.
+    # The pragma only takes effect outside a transaction, hence the driver's connection.
+    connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    try:
+        _migrate(connection)
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if problems:
+            raise RuntimeError(f"the migration broke foreign keys: {problems[:5]}")
+    finally:
+        connection.rollback()
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,

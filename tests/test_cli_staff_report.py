@@ -98,6 +98,7 @@ def _populate() -> dict[str, int]:
             invitation = Invitation(
                 event_id=event.id,
                 contact_id=contact.id,
+                organization_id=contact.organization_id,
                 status=status,
                 role="panellist" if n < 2 else "participant",
                 token_hash=None if status == Status.NOT_INVITED else hash_token(f"t{n}"),

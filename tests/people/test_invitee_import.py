@@ -339,6 +339,40 @@ def test_a_changed_row_updates_the_contact_and_role_but_never_the_status(engine:
     assert contacts()["ben@example.org"].updated_at == T0
 
 
+def test_every_invitation_carries_its_contacts_current_organization(engine: Engine) -> None:
+    """Reports group invitations by their copy of the organization: it follows the contact,
+    on every event, when a later file moves someone to another organization."""
+    add_event("first")
+    add_event("second", uid="second-uid@roundtable.test")
+    header = "email,first_name,last_name,organization"
+    import_invitee_file(
+        csv_bytes(header, "ana@example.org,Ana,Silva,IOM\nben@example.org,Ben,Okafor,\n"),
+        "first",
+        skip_invalid=False,
+    )
+    import_invitee_file(
+        csv_bytes(header, "ana@example.org,Ana,Silva,UNAoC\nben@example.org,Ben,Okafor,IOM\n"),
+        "second",
+        skip_invalid=False,
+    )
+    names = organization_names()
+    with read_session() as session:
+        copies = {
+            (slug, email): names.get(organization_id or -1)
+            for slug, email, organization_id in session.exec(
+                select(Event.slug, Contact.email, Invitation.organization_id)
+                .join(Event, col(Event.id) == Invitation.event_id)
+                .join(Contact, col(Contact.id) == Invitation.contact_id)
+            )
+        }
+    assert copies == {
+        ("first", "ana@example.org"): "UNAoC",
+        ("second", "ana@example.org"): "UNAoC",
+        ("first", "ben@example.org"): "IOM",
+        ("second", "ben@example.org"): "IOM",
+    }
+
+
 def test_a_blank_cell_keeps_what_another_file_said_about_a_contact(engine: Engine) -> None:
     add_event("first")
     add_event("second", uid="second-uid@roundtable.test")

@@ -156,6 +156,7 @@ def seed_mix(slug: str = "roundtable", count: int = 37, start: int = 1) -> Seede
             invitation = Invitation(
                 event_id=event_id,
                 contact_id=contact.id,
+                organization_id=contact.organization_id,
                 role=role,
                 status=status,
                 # a stand-in until the id is known and the real token can be derived
@@ -173,6 +174,7 @@ def seed_mix(slug: str = "roundtable", count: int = 37, start: int = 1) -> Seede
             replied_at = DAY0 + timedelta(days=index % 4, hours=index % 5)
             if status in Status.REPLIED:
                 invitation.responded_at = replied_at
+                invitation.first_replied_at = replied_at
                 invitation.guests = 1 if status == Status.ACCEPTED and index % 3 == 0 else 0
                 log_times = [replied_at]
                 session.add(

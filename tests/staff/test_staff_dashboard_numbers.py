@@ -142,3 +142,22 @@ def test_the_events_list_and_the_invitee_filters_count_like_the_rows(client: Tes
     assert shown("status=accepted&role=speaker") == sum(
         1 for r in rows if r.status == "accepted" and r.role == "speaker"
     )
+
+
+def test_a_long_list_of_delivery_problems_shows_the_latest_and_links_to_all(
+    client: TestClient,
+) -> None:
+    """Every tenth invitee of the mix has a failed message: 250 invitees, 25 failures."""
+    seeded = seed_mix("many-failures", count=250)
+    failures = sum(1 for message in seeded.messages if message.status == MessageStatus.FAILED)
+    assert failures == 25
+    add_member(ADMIN, "admin")
+    signed_in(client, ADMIN)
+    page = client.get("/dashboard/events/many-failures").text
+
+    shown = page.split('id="failed-messages"')[1].split("</table>")[0].count("<tr>") - 1
+    assert shown == 20
+    assert "The 20 most recent of 25" in page
+    link = client.get("/dashboard/events/many-failures/messages?status=failed")
+    assert link.status_code == 200
+    assert link.text.count('href="/dashboard/messages/') == failures

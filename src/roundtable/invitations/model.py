@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from roundtable.types import UTCDateTime, utcnow
@@ -42,11 +42,18 @@ class Invitation(SQLModel, table=True):
         CheckConstraint(
             "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
         ),
+        # The staff report counts by organization and the reply chart counts by day
+        # from these indexes alone, without reading the table (DESIGN §7).
+        Index("invitation_event_organization", "event_id", "organization_id", "status"),
+        Index("invitation_event_first_reply", "event_id", "first_replied_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True)
+    #: the contact's organization, copied here so that reports group without a join;
+    #: ``people.service`` keeps the two equal
+    organization_id: int | None = Field(default=None, foreign_key="organization.id")
     role: str = Field(default="participant", max_length=20)
     status: str = Field(default=Status.NOT_INVITED, max_length=20, index=True)
     token_salt: str | None = Field(default=None, max_length=64)
@@ -57,6 +64,8 @@ class Invitation(SQLModel, table=True):
     representative_of_id: int | None = Field(default=None, foreign_key="invitation.id")
     invited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: when the reply log got its first entry: the day the invitee first answered
+    first_replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     waitlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -358,7 +358,10 @@ def _log(
     reason: str,
     now: datetime,
 ) -> ReplyLog:
+    """Write the invitation's change to its reply log (the first entry dates the first reply)."""
     assert invitation.id is not None
+    if invitation.first_replied_at is None:
+        invitation.first_replied_at = now
     log = ReplyLog(
         invitation_id=invitation.id,
         at=now,
@@ -401,6 +404,7 @@ def _invite_representative(
         invitation = Invitation(
             event_id=event.id,
             contact_id=contact.id,
+            organization_id=contact.organization_id,
             role=original.role,
             status=Status.NOT_INVITED,
             representative_of_id=original.id,

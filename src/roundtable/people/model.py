@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from roundtable.types import UTCDateTime, utcnow
@@ -27,6 +27,8 @@ class Contact(SQLModel, table=True):
         CheckConstraint(
             "language IN ('en', 'fr', 'es', 'ar', 'zh', 'ru')", name="contact_language_known"
         ),
+        # The invitee table's default order: its first page is read off this index.
+        Index("contact_name_order", "last_name", "full_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

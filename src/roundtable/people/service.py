@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, SQLModel, col, select
 
 from roundtable.db import write_session
@@ -127,7 +127,30 @@ def import_invitees(
     _insert_many(session, Invitation, new_invitations)
     result.created = len(new_invitations)
     session.flush()
+    _copy_organizations(session, list(contact_ids.values()))
     return result
+
+
+def _copy_organizations(session: Session, contact_ids: Sequence[int]) -> None:
+    """Give these contacts' invitations, to every event, the contact's organization.
+
+    The invitation carries a copy so that reports group by it without a join; a
+    row is written only where the copy differs.
+    """
+    contacts_organization = (
+        select(Contact.organization_id)
+        .where(col(Contact.id) == col(Invitation.contact_id))
+        .scalar_subquery()
+    )
+    for chunk in _chunks(contact_ids):
+        session.execute(
+            update(Invitation)
+            .where(
+                col(Invitation.contact_id).in_(chunk),
+                col(Invitation.organization_id).is_distinct_from(contacts_organization),
+            )
+            .values(organization_id=contacts_organization)
+        )
 
 
 def _upsert_contacts(

@@ -92,18 +92,18 @@ def event_summaries(session: Session, event_ids: Collection[int] | None) -> list
     }
     invited: dict[int, int] = {}
     if ids:
-        for event_id, status, count in session.exec(
-            select(Invitation.event_id, Invitation.status, func.count())
+        for event_id, status, count, invited_count in session.execute(
+            sa_select(
+                col(Invitation.event_id),
+                col(Invitation.status),
+                func.count(),
+                func.count(col(Invitation.invited_at)),
+            )
             .where(col(Invitation.event_id).in_(ids))
             .group_by(col(Invitation.event_id), col(Invitation.status))
         ).all():
             counts[event_id][status] = int(count)
-        for event_id, count in session.exec(
-            select(Invitation.event_id, func.count(col(Invitation.invited_at)))
-            .where(col(Invitation.event_id).in_(ids))
-            .group_by(col(Invitation.event_id))
-        ).all():
-            invited[event_id] = int(count)
+            invited[event_id] = invited.get(event_id, 0) + int(invited_count)
     return [
         EventSummary(event=event, status_counts=counts[event.id], invited=invited.get(event.id, 0))
         for event in events
@@ -113,22 +113,16 @@ def event_summaries(session: Session, event_ids: Collection[int] | None) -> list
 
 def replies_per_day(session: Session, event_id: int) -> list[tuple[date, int]]:
     """How many invitees replied for the first time on each day (UTC), in day order."""
-    first = (
-        select(
-            ReplyLog.invitation_id.label("invitation_id"),  # type: ignore[attr-defined]
-            func.min(ReplyLog.at).label("first_at"),
-        )
-        .join(Invitation, col(Invitation.id) == ReplyLog.invitation_id)
-        .where(Invitation.event_id == event_id)
-        .group_by(col(ReplyLog.invitation_id))
-        .subquery()
-    )
+    first_at = col(Invitation.first_replied_at)
     if session.get_bind().dialect.name == "postgresql":
-        day: ColumnElement[Any] = func.date(func.timezone("UTC", first.c.first_at))
+        day: ColumnElement[Any] = func.date(func.timezone("UTC", first_at))
     else:
-        day = func.date(first.c.first_at)  # stored as naive UTC text
+        day = func.date(first_at)  # stored as naive UTC text
     rows = session.execute(
-        select(day.label("day"), func.count()).select_from(first).group_by(day).order_by(day)
+        sa_select(day.label("day"), func.count())
+        .where(col(Invitation.event_id) == event_id, first_at.is_not(None))
+        .group_by(day)
+        .order_by(day)
     ).all()
     return [(_as_date(day_value), int(count)) for day_value, count in rows]
 
@@ -153,6 +147,9 @@ INVITEE_SORTS: dict[str, tuple[Any, ...]] = {
     "replied": (col(Invitation.responded_at),),
     "attended": (col(Invitation.attended_at),),
 }
+
+#: the sorts whose columns always hold a value (the organization is outer-joined)
+SORTS_NEVER_BLANK = frozenset({"name", "email", "role", "status"})
 
 
 @dataclass(frozen=True)
@@ -216,22 +213,38 @@ def invitee_page(session: Session, event_id: int, query: InviteeQuery) -> Page[I
     if query.organization:
         conditions.append(col(Organization.name) == query.organization)
 
-    def joined(statement: Any) -> Any:
-        return (
-            statement.select_from(Invitation)
-            .join(Contact, col(Contact.id) == Invitation.contact_id)
-            .outerjoin(Organization, col(Organization.id) == Contact.organization_id)
-            .where(*conditions)
-        )
+    # Count with only the joins that the search and filters need: over a whole event
+    # that reads the invitations alone.
 
-    total = int(session.execute(joined(select(func.count()))).scalar_one())
+    def joined(statement: Any, *, contact: bool, organization: bool) -> Any:
+        statement = statement.select_from(Invitation)
+        if contact:
+            statement = statement.join(Contact, col(Contact.id) == Invitation.contact_id)
+        if organization:
+            statement = statement.outerjoin(
+                Organization, col(Organization.id) == Invitation.organization_id
+            )
+        return statement.where(*conditions)
+
+    total = int(
+        session.execute(
+            joined(
+                select(func.count()),
+                contact=bool(term),
+                organization=bool(term or query.organization),
+            )
+        ).scalar_one()
+    )
     columns = INVITEE_SORTS.get(query.sort, INVITEE_SORTS["name"])
+    # Blanks sort last; for columns that are never blank the plain order is the same,
+    # and an index can serve it (the first page by name is read off one).
+    blanks_last = query.sort not in SORTS_NEVER_BLANK
     order: list[UnaryExpression[Any]] = [
-        (column.desc() if query.descending else column.asc()).nulls_last() for column in columns
+        _ordered(column, query.descending, blanks_last) for column in columns
     ]
     order.append(col(Invitation.id).asc())
     rows = session.execute(
-        joined(select(Invitation, Contact, Organization.name))
+        joined(select(Invitation, Contact, Organization.name), contact=True, organization=True)
         .order_by(*order)
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -242,6 +255,11 @@ def invitee_page(session: Session, event_id: int, query: InviteeQuery) -> Page[I
     )
     items = [_invitee_line(inv, contact, org, emails) for inv, contact, org in rows]
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _ordered(column: Any, descending: bool, blanks_last: bool) -> UnaryExpression[Any]:
+    ordered = column.desc() if descending else column.asc()
+    return ordered.nulls_last() if blanks_last else ordered
 
 
 def _invitee_line(
@@ -363,10 +381,9 @@ def message_line(session: Session, message_id: int) -> MessageLine | None:
     return _message_line(*row) if row is not None else None
 
 
-def failed_messages(session: Session, event_id: int, limit: int = 100) -> list[MessageLine]:
-    """The event's messages that could not be delivered, most recent first."""
-    query = MessageQuery(event_id=event_id, status="failed", per_page=limit)
-    return message_page(session, query).items
+def failed_messages(session: Session, event_id: int, limit: int = 20) -> Page[MessageLine]:
+    """The event's messages that could not be delivered: the most recent, and how many."""
+    return message_page(session, MessageQuery(event_id=event_id, status="failed", per_page=limit))
 
 
 def _message_rows() -> Any:
@@ -419,14 +436,25 @@ class BouncedContact:
     reason: str
 
 
-def bounced_contacts(session: Session, event_id: int) -> list[BouncedContact]:
+def bounced_contacts(session: Session, event_id: int, limit: int = 20) -> Page[BouncedContact]:
+    """The event's invitees whose address bounced: the first by address, and how many."""
+    bounced = (col(Invitation.event_id) == event_id, col(Contact.bounced_at).is_not(None))
+    total = int(
+        session.execute(
+            sa_select(func.count())
+            .select_from(Invitation)
+            .join(Contact, col(Contact.id) == Invitation.contact_id)
+            .where(*bounced)
+        ).scalar_one()
+    )
     rows = session.exec(
         select(Invitation.id, Contact)
         .join(Contact, col(Contact.id) == Invitation.contact_id)
-        .where(Invitation.event_id == event_id, col(Contact.bounced_at).is_not(None))
+        .where(*bounced)
         .order_by(col(Contact.email))
+        .limit(limit)
     ).all()
-    return [
+    items = [
         BouncedContact(
             invitation_id=int(invitation_id or 0),
             email=contact.email,
@@ -437,6 +465,7 @@ def bounced_contacts(session: Session, event_id: int) -> list[BouncedContact]:
         for invitation_id, contact in rows
         if contact.bounced_at is not None
     ]
+    return Page(items=items, total=total, page=1, per_page=limit)
 
 
 # --- one invitee's history -----------------------------------------------------------------
