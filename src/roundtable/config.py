@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     claim_lease: float = 300.0
     #: seconds after which a queued, due message that was announced is announced again
     reannounce_after: float = 120.0
+    #: threads serving the web application's requests in each process
+    web_threads: int = Field(default=8, ge=1, le=200)
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once into ``var/secret_key``."""

@@ -114,3 +114,42 @@ def test_a_550_fails_those_five_and_the_rest_arrive(worker: None, smtp_sink: Smt
         failed = session.exec(select(Message).where(Message.status == MessageStatus.FAILED)).all()
     assert len(failed) == 5 and {m.last_code for m in failed} == {550}
     assert all(m.attempts == 1 for m in failed), "a permanent failure is not retried"
+
+
+def test_a_reply_over_http_is_confirmed_by_mail_through_the_broker(
+    worker: None, smtp_sink: SmtpSink
+) -> None:
+    """The web process rings from a thread of its own; the confirmation still goes out, once."""
+    from fastapi.testclient import TestClient
+
+    from roundtable.delivery import doorbell
+    from roundtable.delivery.bell_thread import BellThread
+    from roundtable.web.app import create_app
+
+    create_invitees(3)
+    send_invitations(SLUG, now=utcnow())
+    wait_for(lambda: len(smtp_sink.messages) >= 3, 60, "3 invitations received")
+    token = RSVP_LINK.findall(_parts(smtp_sink.messages[0].message)["text/plain"])[0]
+    invitee = smtp_sink.messages[0].recipients[0]
+
+    with TestClient(create_app(), base_url="https://rsvp.example.org") as client:
+        assert isinstance(doorbell.installed(), BellThread)
+        answer = client.post(
+            f"/rsvp/{token}",
+            data={"response": "accept", "guests": "0"},
+            headers={"Origin": "https://rsvp.example.org"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+        wait_for(lambda: len(smtp_sink.messages) >= 4, 60, "the confirmation received")
+    assert doorbell.installed() is None, "the bell outlived the application"
+    confirmation = smtp_sink.messages[3]
+    assert list(confirmation.recipients) == [invitee]
+    assert parse_calendar(_parts(confirmation.message)["text/calendar"].encode()).method == (
+        "REQUEST"
+    )
+    with read_session() as session:
+        kinds = Counter(
+            session.exec(select(Message.kind).where(Message.status == MessageStatus.SENT)).all()
+        )
+    assert kinds == Counter({"invitation": 3, "confirmation": 1})

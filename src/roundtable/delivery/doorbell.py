@@ -24,6 +24,11 @@ def install(bell: Bell | None) -> None:
     _bell = bell
 
 
+def installed() -> Bell | None:
+    """The bell given to :func:`install`, if any (``None``: the broker's, when configured)."""
+    return _bell
+
+
 def is_listening() -> bool:
     """Whether a ring reaches anyone now; if not, rows wait for the next dispatch instead."""
     return _bell is not None or _default_bell_configured()
@@ -37,7 +42,7 @@ def _default_bell_configured() -> bool:
 
 def ring(message_ids: Sequence[int]) -> None:
     """Announce rows that are ready to send. Never raises: the sweep is the safety net."""
-    bell = _bell or _default_bell()
+    bell = _bell or broker_bell()
     if bell is None:
         return
     try:
@@ -50,7 +55,8 @@ def ring(message_ids: Sequence[int]) -> None:
         )
 
 
-def _default_bell() -> Bell | None:
+def broker_bell() -> Bell | None:
+    """Ringing through the broker (Celery tasks), when one is configured."""
     from roundtable.config import get_settings
 
     if not get_settings().broker_url:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from roundtable import __version__
+from roundtable.config import get_settings
 from roundtable.db import get_engine
+from roundtable.delivery import doorbell
+from roundtable.delivery.bell_thread import BellThread
 from roundtable.web import api, dashboard, rsvp
 
 
@@ -17,6 +24,7 @@ def create_app() -> FastAPI:
         title="Roundtable",
         version=__version__,
         description="Invitation and RSVP workflow for high-level meetings.",
+        lifespan=_lifespan,
     )
 
     @app.get("/healthz", include_in_schema=False)
@@ -38,3 +46,24 @@ def create_app() -> FastAPI:
     dashboard.install(app)
     api.install(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """While serving: a bounded thread pool, and rings to the broker from a thread of their own.
+
+    Pages are mostly Python work, which threads do not run in parallel: a few threads
+    serve as many requests as forty, without forty of them queueing for the
+    interpreter at once.
+    """
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
+    broker = doorbell.broker_bell() if doorbell.installed() is None else None
+    bell = BellThread(broker) if broker is not None else None
+    if bell is not None:
+        doorbell.install(bell)
+    try:
+        yield
+    finally:
+        if bell is not None:
+            doorbell.install(None)
+            bell.close()
