@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
 
-from roundtable.calendar.timezones import vtimezone
+from roundtable.calendar.timezones import vtimezone_text
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES, Invitation, Status
 from roundtable.people.model import Contact
@@ -128,7 +128,6 @@ def build_calendar(
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", method)
-    calendar.add_component(vtimezone(event.timezone, event.starts_at.astimezone(zone).year))
 
     vevent = VEvent()
     vevent.add("UID", _Text(event.uid))
@@ -156,7 +155,10 @@ def build_calendar(
     if with_alarm and not cancelled:
         vevent.add_component(_alarm(event.title))
     calendar.add_component(vevent)
-    return bytes(calendar.to_ical())
+    # The VTIMEZONE comes before the event, as written out once for the zone and year.
+    timezone = vtimezone_text(event.timezone, event.starts_at.astimezone(zone).year)
+    head, event_start, rest = bytes(calendar.to_ical()).partition(b"BEGIN:VEVENT\r\n")
+    return head + timezone + event_start + rest
 
 
 def describe(

@@ -36,6 +36,8 @@ from email.headerregistry import Address, BaseHeader, HeaderRegistry, Unstructur
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
 from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
 
 from roundtable.mail.render import RenderedMail
 
@@ -69,10 +71,20 @@ class _SubjectHeader(UnstructuredHeader, BaseHeader):
             return _fold_plain(self.name, text, policy)
         if text.isascii():
             return str(super().fold(policy=policy))
-        encoded = Header(
-            text, "utf-8", maxlinelen=policy.max_line_length, header_name=self.name
-        ).encode(linesep=policy.linesep)
-        return f"{self.name}: {encoded}{policy.linesep}"
+        return _fold_encoded(self.name, text, policy.max_line_length, policy.linesep)
+
+
+@lru_cache(maxsize=256)
+def _fold_encoded(name: str, text: str, max_line_length: int | None, linesep: str) -> str:
+    """The header in encoded words; remembered, as a mailing repeats one subject many times.
+
+    The legacy encoder measures every candidate split character by character,
+    which made a non-ASCII subject the costliest header of a message.
+    """
+    encoded = Header(text, "utf-8", maxlinelen=max_line_length, header_name=name).encode(
+        linesep=linesep
+    )
+    return f"{name}: {encoded}{linesep}"
 
 
 def _fold_plain(name: str, text: str, policy: Policy) -> str:
@@ -112,11 +124,32 @@ class _CachingHeaderRegistry(HeaderRegistry):
             found = self._classes[key] = super().__getitem__(name)
         return found
 
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        """The parsed header, shared by equal headers: parsing is the costly part.
+
+        Writing a message reads each part's Content-Type several times, and every
+        read parses the stored text again; most of those texts recur from message to
+        message. Parsed headers are immutable, so one object can serve them all.
+        (Values that are objects, such as an ``Address``, are parsed each time.)
+        """
+        if type(value) is str:
+            return _parsed_header(self, name, value)
+        return super().__call__(name, value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_header(registry: HeaderRegistry, name: str, value: str) -> BaseHeader:
+    return HeaderRegistry.__call__(registry, name, value)
+
 
 #: ``email.policy.SMTP`` (CRLF, 998-octet lines) with two changes: headers are parsed
 #: through the caching registry, and any body added later with ``set_content`` is
 #: encoded for 7-bit transport, as we never ask servers for 8BITMIME.
-POLICY = SMTP.clone(header_factory=_CachingHeaderRegistry(), cte_type="7bit")
+_HEADERS = _CachingHeaderRegistry()
+POLICY = SMTP.clone(header_factory=_HEADERS, cte_type="7bit")
+#: what a message is written to the wire with: ``email.policy.SMTP`` parsing its
+#: headers through the same caching registry (the stock one builds a class per header)
+WIRE_POLICY = SMTP.clone(header_factory=_HEADERS)
 
 
 #: anything but the letters, digits and hyphens of a language tag (RFC 5646)

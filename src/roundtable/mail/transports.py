@@ -24,13 +24,14 @@ import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import getaddresses
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+from roundtable.mail.mime import WIRE_POLICY
 
 DEFAULT_TIMEOUT = 30.0
 TLS_MODES = ("none", "starttls", "ssl")
@@ -142,7 +143,7 @@ def wire_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line ends, no ``Bcc`` header."""
     if message["Bcc"] is not None:
         message = _without_bcc(message)
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=WIRE_POLICY)
 
 
 def _without_bcc(message: EmailMessage) -> EmailMessage:
