@@ -30,6 +30,7 @@ ORGANIZATION_FOREIGN_KEY = "invitation_organization_id_fkey"
 def upgrade() -> None:
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.create_index("contact_name_order", ["last_name", "full_name"], unique=False)
+        batch_op.create_index("contact_bounced", ["bounced_at"], unique=False)
 
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.add_column(sa.Column("organization_id", sa.Integer(), nullable=True))
@@ -71,4 +72,5 @@ def downgrade() -> None:
         batch_op.drop_column("organization_id")
 
     with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_index("contact_bounced")
         batch_op.drop_index("contact_name_order")

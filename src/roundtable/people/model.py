@@ -29,6 +29,8 @@ class Contact(SQLModel, table=True):
         ),
         # The invitee table's default order: its first page is read off this index.
         Index("contact_name_order", "last_name", "full_name"),
+        # The few addresses that bounced, listed on every event page.
+        Index("contact_bounced", "bounced_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
