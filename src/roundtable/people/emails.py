@@ -35,6 +35,9 @@ def email_problem(value: str) -> str | None:
         return f"{address!r} has an invalid domain"
     if labels[-1].isdigit():
         return f"{address!r} has an invalid domain"
+    if len(local) + 1 + len(ascii_domain) > MAX_LENGTH:
+        # IDNA makes a domain longer ("ü" becomes "xn--tda"): the stored form must fit too.
+        return f"{address!r} is longer than {MAX_LENGTH} characters once its domain is encoded"
     return None
 
 

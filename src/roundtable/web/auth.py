@@ -34,6 +34,7 @@ from starlette.datastructures import FormData
 from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.events.model import Event
+from roundtable.events.spec import SLUG
 from roundtable.people.emails import normalise_email
 from roundtable.staff.accounts import hash_password, password_matches, staff_for_token
 from roundtable.staff.model import EventGrant, StaffUser
@@ -125,7 +126,12 @@ def member_of(session: Session, user: StaffUser) -> StaffMember:
 
 def event_for(session: Session, member: StaffMember, slug: str, *, manage: bool = False) -> Event:
     """The event ``slug`` if ``member`` may see it (and manage it, when asked); else denied."""
-    event = session.exec(select(Event).where(Event.slug == slug)).first()
+    # A slug no event can have (PostgreSQL refuses a NUL in text outright) names nothing.
+    event = (
+        session.exec(select(Event).where(Event.slug == slug)).first()
+        if SLUG.fullmatch(slug)
+        else None
+    )
     if event is None or event.id is None or not member.can_read(event.id):
         raise AccessDenied(404, f"no event with slug {slug!r}")
     if manage and not member.can_manage(event.id):

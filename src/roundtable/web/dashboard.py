@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParameter
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -111,6 +112,10 @@ NOTICES = {
 }
 
 STATUS_LABELS = {status: status.replace("_", " ") for status in Status.ALL}
+
+#: A row's id in a URL: within the database's integers, so that a made-up id is
+#: refused with a message instead of overflowing the query.
+RowId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 
 router = APIRouter(include_in_schema=False)
 
@@ -412,7 +417,7 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 @router.get("/dashboard/events/{slug}/invitees/{invitation_id}")
 def invitee_page(
-    request: Request, slug: str, invitation_id: int, visitor: Visitor = Depends(page_visitor)
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(page_visitor)
 ) -> Response:
     """One invitee: their reply, every message sent to them, every change of reply."""
     return _invitee_page(request, visitor, slug, invitation_id)
@@ -422,7 +427,7 @@ def _invitee_page(
     request: Request,
     visitor: Visitor,
     slug: str,
-    invitation_id: int,
+    invitation_id: RowId,
     *,
     form: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
@@ -448,7 +453,7 @@ def _invitee_page(
 
 @router.post("/dashboard/events/{slug}/invitees/{invitation_id}/checkin")
 async def check_in(
-    request: Request, slug: str, invitation_id: int, visitor: Visitor = Depends(form_visitor)
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
@@ -461,7 +466,7 @@ async def check_in(
 
 @router.post("/dashboard/events/{slug}/invitees/{invitation_id}/reply")
 async def reply_on_behalf(
-    request: Request, slug: str, invitation_id: int, visitor: Visitor = Depends(form_visitor)
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """A reply given to staff, recorded with who recorded it and why."""
     with read_session() as session:
@@ -546,7 +551,7 @@ def _messages_page(request: Request, visitor: Visitor, event: Event | None) -> R
 
 @router.get("/dashboard/messages/{message_id}")
 def message_page(
-    request: Request, message_id: int, visitor: Visitor = Depends(page_visitor)
+    request: Request, message_id: RowId, visitor: Visitor = Depends(page_visitor)
 ) -> Response:
     """A message's state and history, and (for those who manage the event) what it says."""
     with read_session() as session:
@@ -568,7 +573,7 @@ def message_page(
 
 
 @router.get("/dashboard/messages/{message_id}/body.html")
-def message_html(message_id: int, visitor: Visitor = Depends(page_visitor)) -> Response:
+def message_html(message_id: RowId, visitor: Visitor = Depends(page_visitor)) -> Response:
     """The HTML part alone, for the sandboxed frame: its own strict policy, never cached."""
     with read_session() as session:
         line = queries.message_line(session, message_id)
@@ -617,7 +622,7 @@ def _preview(message_id: int) -> dict[str, Any]:
 
 @router.post("/dashboard/messages/{message_id}/resend")
 async def resend(
-    request: Request, message_id: int, visitor: Visitor = Depends(form_visitor)
+    request: Request, message_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """Queue a new copy of a failed message for the workers."""
     try:
@@ -682,7 +687,7 @@ async def add_staff_account(request: Request, visitor: Visitor = Depends(form_vi
 
 @router.post("/dashboard/staff/{staff_id}/grants")
 async def grant_event(
-    request: Request, staff_id: int, visitor: Visitor = Depends(form_visitor)
+    request: Request, staff_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     require_admin(visitor.member)
     slug = _field(await read_form(request), "event")
@@ -703,7 +708,7 @@ async def grant_event(
 
 @router.post("/dashboard/staff/{staff_id}/grants/{event_id}/delete")
 def revoke_grant(
-    staff_id: int, event_id: int, visitor: Visitor = Depends(form_visitor)
+    staff_id: RowId, event_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     require_admin(visitor.member)
     with write_session() as session:
@@ -718,7 +723,7 @@ def revoke_grant(
 
 
 @router.post("/dashboard/staff/{staff_id}/unlock")
-def unlock(staff_id: int, visitor: Visitor = Depends(form_visitor)) -> Response:
+def unlock(staff_id: RowId, visitor: Visitor = Depends(form_visitor)) -> Response:
     require_admin(visitor.member)
     with write_session() as session:
         user = session.get(StaffUser, staff_id)
