@@ -23,6 +23,10 @@ def create_celery() -> Celery:
         task_ignore_result=True,
         result_backend=None,
         task_acks_late=True,
+        # A lost broker connection must not stop a send half-way (Celery 6 would by
+        # default): the rows hold the truth, and a task whose ack was lost finds
+        # nothing left to claim if it is delivered again.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         task_time_limit=180,

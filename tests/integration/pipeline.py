@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -27,9 +28,16 @@ SLUG = "inter-ethnic-city"
 
 
 def create_invitees(
-    count: int, *, slug: str = SLUG, starts_in: timedelta = timedelta(days=30)
+    count: int,
+    *,
+    slug: str = SLUG,
+    starts_in: timedelta = timedelta(days=30),
+    **event_fields: Any,
 ) -> None:
-    """An event and ``count`` invitees not yet invited, written directly."""
+    """An event and ``count`` invitees not yet invited, written directly.
+
+    ``event_fields`` set more of the event (``reminder_offsets``, ``rsvp_deadline``, …).
+    """
     start = (utcnow() + starts_in).replace(microsecond=0)
     with write_session() as session:
         event = Event(
@@ -46,6 +54,7 @@ def create_invitees(
             organizer_email="events@iom.example.org",
             contact_name="Maria Rossi",
             contact_email="mrossi@iom.example.org",
+            **event_fields,
         )
         session.add(event)
         contacts = [

@@ -6,6 +6,9 @@ recipient and attempt. It counts connections and greetings, so a test can check
 that a client reused one connection, and ``drop_connections()`` closes every open
 connection from the server side, as an idle timeout would.
 
+For fault injection it can also greet new connections with ``421`` and close them
+(``refuse_connections``), and hang up in the middle of DATA (``drop_data``).
+
     with SmtpSink() as sink:
         transport = open_transport(sink.url)
         ...
@@ -18,6 +21,7 @@ import asyncio
 import email
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +34,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 Stage = Literal["mail", "rcpt", "data"]
+#: where ``drop_data`` hangs up: after part of the message's lines, or after all of
+#: them (the message is then kept, as a real server may have queued it) but before
+#: the reply that would have told the client so
+DataDrop = Literal["partway", "after-data"]
 
 #: what a real server says with each code
 REPLY_TEXT = {
@@ -78,6 +86,15 @@ class SmtpSink:
         self.rule: Callable[[str, int], int | None] | None = None
         #: seconds to wait before answering each DATA, to make the server slow
         self.delay = 0.0
+        #: ``drop_data(recipient, attempt) -> DataDrop | None``: hang up during that DATA;
+        #: ``attempt`` counts the RCPTs for the first recipient, as for ``rule``
+        self.drop_data: Callable[[str, int], DataDrop | None] | None = None
+        #: connections greeted with 421 and closed (see ``refuse_connections``)
+        self.refused = 0
+        #: DATA transfers cut by ``drop_data``
+        self.dropped = 0
+        self._refuse_count = 0
+        self._refuse_until = 0.0
         self._attempts: Counter[str] = Counter()
         self._planned: list[_PlannedFailure] = []
         self._open: set[asyncio.BaseTransport] = set()
@@ -120,6 +137,11 @@ class SmtpSink:
             self.greetings = 0
             self.rule = None
             self.delay = 0.0
+            self.drop_data = None
+            self.refused = 0
+            self.dropped = 0
+            self._refuse_count = 0
+            self._refuse_until = 0.0
             self._attempts.clear()
             self._planned.clear()
 
@@ -130,6 +152,17 @@ class SmtpSink:
         reply = text or REPLY_TEXT.get(code) or ("Temporary failure" if code < 500 else "Refused")
         with self._lock:
             self._planned.append(_PlannedFailure(code, stage, reply, times))
+
+    def refuse_connections(self, count: int = 0, *, seconds: float = 0.0) -> None:
+        """Greet new connections with 421 and close them: the next ``count``, or for ``seconds``.
+
+        That is what a server says while it shuts down or is overloaded. For ``seconds``,
+        connections already open are told so too: their next MAIL is answered 421,
+        before any of a message is sent, so the refusal can never cause a duplicate.
+        """
+        with self._lock:
+            self._refuse_count = count
+            self._refuse_until = time.monotonic() + seconds if seconds else 0.0
 
     def drop_connections(self) -> None:
         """Close every open client connection from the server side, and wait until closed."""
@@ -145,6 +178,34 @@ class SmtpSink:
         asyncio.run_coroutine_threadsafe(close_all(), controller.loop).result(timeout=5)
 
     # -- called from the server's thread ------------------------------------------------
+
+    def _refuse_this_connection(self) -> bool:
+        with self._lock:
+            if self._refuse_count > 0:
+                self._refuse_count -= 1
+            elif time.monotonic() >= self._refuse_until:
+                return False
+            self.refused += 1
+            return True
+
+    def _closing(self) -> bool:
+        with self._lock:
+            closing = time.monotonic() < self._refuse_until
+            if closing:
+                self.refused += 1
+            return closing
+
+    def _data_drop(self, recipients: list[str]) -> DataDrop | None:
+        with self._lock:
+            rule = self.drop_data
+            attempt = self._attempts[recipients[0]] if recipients else 0
+        if rule is None or not recipients:
+            return None
+        drop = rule(recipients[0], attempt)
+        if drop:
+            with self._lock:
+                self.dropped += 1
+        return drop
 
     def _planned_reply(self, stage: Stage) -> str | None:
         with self._lock:
@@ -215,6 +276,8 @@ class _Handler:
         refusal = self.sink._planned_reply("mail")
         if refusal:
             return refusal
+        if self.sink._closing():
+            return f"421 {REPLY_TEXT[421]}"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -255,6 +318,37 @@ class _CountingSMTP(SMTP):
         self._sink.connections += 1
         self._sink._open.add(transport)
         super().connection_made(transport)
+        if self._sink._refuse_this_connection():
+            # Instead of the 220 greeting: 421, then hang up, as a closing server does.
+            assert self._handler_coroutine is not None
+            self._handler_coroutine.cancel()
+            if isinstance(transport, asyncio.WriteTransport):
+                transport.write(f"421 {REPLY_TEXT[421]}\r\n".encode())
+            transport.close()
+
+    async def smtp_DATA(self, arg: str) -> None:
+        assert self.envelope is not None
+        drop = self._sink._data_drop(self.envelope.rcpt_tos)
+        if drop is None:
+            await super().smtp_DATA(arg)
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        lines: list[bytes] = []
+        while True:
+            line = await self._reader.readuntil(b"\r\n")
+            if line == b".\r\n":
+                break
+            lines.append(line)
+            if drop == "partway" and len(lines) >= 20:
+                break
+        if drop == "after-data":
+            self.envelope.content = b"".join(
+                line[1:] if line.startswith(b".") else line for line in lines
+            )
+            self._sink._received(self.envelope)
+        # Not close(): a reset, as when the server process or the network goes away.
+        assert isinstance(self.transport, asyncio.Transport)
+        self.transport.abort()
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.transport is not None:

@@ -6,22 +6,37 @@ most the rows of its current batch to a resend, and usually only one.
 
 ``claim`` is an ``UPDATE … WHERE status = 'queued'`` whose row count decides who
 sends: it works the same on SQLite and PostgreSQL, where ``FOR UPDATE SKIP
-LOCKED`` would not. ``finish`` and ``requeue`` only touch rows still ``sending``,
-so a row the sweep reclaimed in the meantime is not overwritten.
+LOCKED`` would not. Each claim increments ``attempts``, so the attempt number is
+the claim's identity: ``renew``, ``finish`` and ``requeue`` given it only touch a
+row still ``sending`` under that same claim, so a row the sweep reclaimed in the
+meantime (and perhaps another worker claimed again) is not overwritten.
+
+A write that records a send is retried for a while when the database is
+unreachable (see ``_patiently``): losing it would make the sweep send the message
+again once the lease runs out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import col
 
 from roundtable.config import get_settings
-from roundtable.db import write_session
+from roundtable.db import rows_changed, write_session
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
+
+log = logging.getLogger(__name__)
+
+#: longest a worker keeps trying to record an outcome while the database is unreachable
+RECORD_PATIENCE = 30.0
 
 
 def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
@@ -51,15 +66,45 @@ def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
     return {int(message_id): int(attempts) for message_id, attempts in rows}
 
 
+def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
+    """Extend the lease of the rows still held under these claims (id → attempt); return them.
+
+    A worker busy with a long batch is alive: renewing keeps the sweep from handing
+    its waiting rows to another worker. A row missing from the answer was taken
+    back meanwhile and must not be sent by this worker.
+    """
+    if not claims:
+        return set()
+    with write_session(flush_to_disk=False) as session:
+        rows = session.execute(
+            update(Message)
+            .execution_options(synchronize_session=False)
+            .where(
+                col(Message.status) == MessageStatus.SENDING,
+                or_(
+                    *(
+                        and_(col(Message.id) == message_id, col(Message.attempts) == attempt)
+                        for message_id, attempt in claims.items()
+                    )
+                ),
+            )
+            .values(lease_until=now + timedelta(seconds=get_settings().claim_lease))
+            .returning(col(Message.id))
+        ).all()
+    return {int(row[0]) for row in rows}
+
+
 def finish(
     message_id: int,
     status: str,
     *,
+    attempt: int | None = None,
     code: int | None = None,
     response: str | None = None,
     message_id_header: str | None = None,
     sent_at: datetime | None = None,
-) -> None:
+) -> bool:
+    """Record the outcome of the claim ``attempt`` (any claim if ``None``); whether it applied."""
     values: dict[str, object] = {
         "status": status,
         "lease_until": None,
@@ -71,28 +116,74 @@ def finish(
         values["message_id"] = message_id_header
     if sent_at:
         values["sent_at"] = sent_at
-    with write_session(flush_to_disk=False) as session:
-        session.execute(
-            update(Message)
-            .execution_options(synchronize_session=False)
-            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
-            .values(**values)
-        )
+    return _patiently(message_id, attempt, values)
 
 
-def requeue(message_id: int, now: datetime, delay: float, code: int | None, text: str) -> None:
-    with write_session(flush_to_disk=False) as session:
-        session.execute(
-            update(Message)
-            .execution_options(synchronize_session=False)
-            .where(col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING)
-            .values(
-                status=MessageStatus.QUEUED,
-                lease_until=None,
-                due_at=now + timedelta(seconds=delay),
-                enqueued_at=now + timedelta(seconds=delay),
-                last_code=code,
-                last_response=text,
-                updated_at=now,
+def requeue(
+    message_id: int,
+    now: datetime,
+    delay: float,
+    code: int | None,
+    text: str,
+    *,
+    attempt: int | None = None,
+) -> bool:
+    """Put the row back in the queue, due after ``delay`` seconds; whether the claim still held."""
+    return _patiently(
+        message_id,
+        attempt,
+        {
+            "status": MessageStatus.QUEUED,
+            "lease_until": None,
+            "due_at": now + timedelta(seconds=delay),
+            "enqueued_at": now + timedelta(seconds=delay),
+            "last_code": code,
+            "last_response": text,
+            "updated_at": now,
+        },
+    )
+
+
+def _patiently(message_id: int, attempt: int | None, values: dict[str, Any]) -> bool:
+    """Write ``values`` to the row if the claim holds, riding out a short database outage.
+
+    A send that is not recorded is sent again by the sweep after the lease: a
+    database restart or failover of a few seconds must not turn into duplicates.
+    So the write is retried, backing off, for up to half the lease (and at most
+    ``RECORD_PATIENCE``); after that the sweep's resend is due anyway. The write is
+    conditional, so repeating one whose commit did reach the database changes nothing.
+    """
+    conditions = [col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING]
+    if attempt is not None:
+        conditions.append(col(Message.attempts) == attempt)
+    statement = (
+        update(Message)
+        .execution_options(synchronize_session=False)
+        .where(*conditions)
+        .values(**values)
+    )
+
+    def write() -> bool:
+        with write_session(flush_to_disk=False) as session:
+            return rows_changed(session, statement) == 1
+
+    return _retry_while_unreachable(
+        write, patience=min(RECORD_PATIENCE, get_settings().claim_lease / 2)
+    )
+
+
+def _retry_while_unreachable(write: Callable[[], bool], *, patience: float) -> bool:
+    deadline = time.monotonic() + patience
+    pause = 0.1
+    while True:
+        try:
+            return write()
+        except DBAPIError as error:
+            transient = isinstance(error, OperationalError) or error.connection_invalidated
+            if not transient or time.monotonic() + pause > deadline:
+                raise
+            log.warning(
+                "the database is unreachable (%s); trying again in %.1f s", error.orig, pause
             )
-        )
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)

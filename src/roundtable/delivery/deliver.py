@@ -4,7 +4,8 @@ Every step is safe to repeat. A duplicate task finds nothing to claim; a worker
 killed mid-send leaves a ``sending`` row whose lease expires, and the sweep puts
 it back in the queue (the only case where SMTP itself can make a message arrive
 twice). The ``Message-ID`` is derived from the row, so such a resend is
-recognisable by the receiving side.
+recognisable by the receiving side. A worker that is merely slow renews its
+claims as it goes, and never sends a row whose claim it lost.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col
 
+from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery import policy
-from roundtable.delivery.claims import claim, finish, requeue
+from roundtable.delivery.claims import claim, finish, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
 from roundtable.mail.model import MessageStatus
 from roundtable.mail.transports import PermanentFailure, TemporaryFailure, Transport
@@ -56,13 +58,29 @@ def deliver_batch(
         return results
     with read_session() as session:
         bundles = load_bundles(session, list(attempts))
+    lease = get_settings().claim_lease
+    held, renewed_at = set(attempts), now
+    waiting = dict(attempts)
     for message_id, attempt in attempts.items():
+        started = utcnow()
+        if policy.lease_needs_renewal(renewed_at, started, lease):
+            held, renewed_at = renew(waiting, started), started
+        del waiting[message_id]
+        if message_id not in held:
+            # The lease ran out (a stall longer than the lease): the sweep gave it away.
+            results[message_id] = DeliveryResult(Outcome.NOT_CLAIMED, detail="claim lost")
+            continue
         bundle = bundles.get(message_id)
         if bundle is None:
-            finish(message_id, MessageStatus.FAILED, response="the message's rows are gone")
+            finish(
+                message_id,
+                MessageStatus.FAILED,
+                attempt=attempt,
+                response="the message's rows are gone",
+            )
             results[message_id] = DeliveryResult(Outcome.FAILED, detail="rows gone")
             continue
-        results[message_id] = _deliver_claimed(bundle, attempt, transport, utcnow())
+        results[message_id] = _deliver_claimed(bundle, attempt, transport, started)
     return results
 
 
@@ -74,32 +92,46 @@ def _deliver_claimed(
     try:
         drop = _reason_to_drop(bundle)
         if drop:
-            finish(message_id, MessageStatus.DROPPED, response=drop)
+            finish(message_id, MessageStatus.DROPPED, attempt=attempts, response=drop)
             return DeliveryResult(Outcome.DROPPED, detail=drop)
         email = compose(bundle, now)
     except Exception as exc:
         # A message we cannot build will not build on retry either: fail it visibly.
         log.exception("could not compose message %s", message_id)
         detail = f"could not compose the message: {type(exc).__name__}: {exc}"
-        finish(message_id, MessageStatus.FAILED, response=detail[:1000])
+        finish(message_id, MessageStatus.FAILED, attempt=attempts, response=detail[:1000])
         return DeliveryResult(Outcome.FAILED, detail=detail)
     try:
         transport.send(email)
     except TemporaryFailure as failure:
         if attempts >= policy.MAX_ATTEMPTS:
-            finish(message_id, MessageStatus.FAILED, code=failure.code, response=failure.text)
+            finish(
+                message_id,
+                MessageStatus.FAILED,
+                attempt=attempts,
+                code=failure.code,
+                response=failure.text,
+            )
             return DeliveryResult(Outcome.FAILED, detail=failure.text)
         delay = policy.retry_delay(attempts)
-        requeue(message_id, now, delay, failure.code, failure.text)
+        if not requeue(message_id, now, delay, failure.code, failure.text, attempt=attempts):
+            return DeliveryResult(Outcome.NOT_CLAIMED, detail="claim lost")
         return DeliveryResult(Outcome.RETRY, retry_in=delay, detail=failure.text)
     except PermanentFailure as failure:
-        finish(message_id, MessageStatus.FAILED, code=failure.code, response=failure.text)
+        finish(
+            message_id,
+            MessageStatus.FAILED,
+            attempt=attempts,
+            code=failure.code,
+            response=failure.text,
+        )
         if policy.is_bad_address(failure.code, failure.text):
             _mark_bounced(bundle.contact, now, f"{failure.code} {failure.text}")
         return DeliveryResult(Outcome.FAILED, detail=failure.text)
     finish(
         message_id,
         MessageStatus.SENT,
+        attempt=attempts,
         code=250,
         response="accepted",
         message_id_header=str(email["Message-ID"]),

@@ -1,0 +1,163 @@
+"""Claims outlive slow batches, lost claims are not sent, and a send survives a database blip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from typing import Self
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import col, select
+
+from roundtable.config import get_settings
+from roundtable.db import read_session, write_session
+from roundtable.delivery import claims
+from roundtable.delivery.claims import claim, finish, renew
+from roundtable.delivery.deliver import Outcome, deliver_batch
+from roundtable.delivery.sweep import sweep
+from roundtable.invitations.model import Invitation
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.types import utcnow
+from tests.factories import make_contact, make_event
+
+LEASE = 1.0
+
+
+class SlowTransport:
+    """Takes ``seconds`` per message and runs ``during`` inside each send, as a busy server."""
+
+    def __init__(self, seconds: float, during: Callable[[], object] = lambda: None) -> None:
+        self.seconds = seconds
+        self.during = during
+        self.sent: list[str] = []
+
+    def send(self, message: EmailMessage) -> None:
+        time.sleep(self.seconds)
+        self.during()
+        self.sent.append(str(message["Message-ID"]))
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@pytest.fixture
+def short_lease(engine: Engine, env: pytest.MonkeyPatch) -> Engine:
+    env.setenv("ROUNDTABLE_CLAIM_LEASE", str(LEASE))
+    get_settings.cache_clear()
+    return engine
+
+
+def _queued(count: int) -> list[int]:
+    with write_session() as session:
+        event = make_event()
+        session.add(event)
+        contacts = [make_contact(n) for n in range(count)]
+        session.add_all(contacts)
+        session.flush()
+        invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]
+        session.add_all(invitations)
+        session.flush()
+        assert event.id is not None
+        return queue_messages(
+            session,
+            [
+                OutgoingMessage(
+                    event_id=event.id, invitation_id=i.id, kind="invitation", mailing="invitation"
+                )
+                for i in invitations
+                if i.id is not None
+            ],
+        )
+
+
+def _states(ids: Sequence[int]) -> list[tuple[str, int]]:
+    with read_session() as session:
+        rows = session.exec(select(Message).where(col(Message.id).in_(ids))).all()
+    return sorted((row.status, row.attempts) for row in rows)
+
+
+def test_a_batch_slower_than_its_lease_keeps_its_claims(short_lease: Engine) -> None:
+    ids = _queued(5)
+    # Each message takes 40 % of the lease (five of them twice the lease); the sweep runs
+    # after every one, as beat would.
+    transport = SlowTransport(LEASE * 0.4, during=lambda: sweep(utcnow()))
+    results = deliver_batch(ids, transport)
+    assert {result.outcome for result in results.values()} == {Outcome.SENT}
+    assert len(transport.sent) == len(set(transport.sent)) == 5
+    assert _states(ids) == [(MessageStatus.SENT, 1)] * 5
+
+
+def test_a_claim_taken_back_is_neither_sent_nor_overwritten(short_lease: Engine) -> None:
+    ids = _queued(3)
+
+    def stall_past_the_lease() -> None:
+        # The worker hangs longer than its lease: the sweep takes every row back and
+        # another worker claims them, before this send returns.
+        if len(transport.sent) == 0:
+            time.sleep(LEASE)
+            assert sweep(utcnow()).reclaimed == 3
+            assert claim(ids, utcnow()) == dict.fromkeys(ids, 2)
+
+    transport = SlowTransport(0.0, during=stall_past_the_lease)
+    results = deliver_batch(ids, transport)
+    assert len(transport.sent) == 1, "the rows claimed by another worker were not sent"
+    assert [results[i].outcome for i in ids[1:]] == [Outcome.NOT_CLAIMED] * 2
+    # The first one was sent, but the row belongs to the second claim now: left to it.
+    assert _states(ids) == [(MessageStatus.SENDING, 2)] * 3
+
+
+def test_renew_answers_only_for_claims_still_held(short_lease: Engine) -> None:
+    first, second = _queued(2)
+    now = utcnow()
+    assert claim([first, second], now) == {first: 1, second: 1}
+    assert finish(second, MessageStatus.SENT, attempt=1)
+    assert renew({first: 1, second: 1}, utcnow()) == {first}
+    assert renew({first: 2}, utcnow()) == set(), "attempt 2 never claimed it"
+    assert not finish(first, MessageStatus.SENT, attempt=2)
+
+
+def test_recording_a_send_rides_out_a_database_blip() -> None:
+    outcomes: list[object] = [_unreachable(), _unreachable(), True]
+
+    def write() -> bool:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return bool(outcome)
+
+    assert claims._retry_while_unreachable(write, patience=5.0) is True
+    assert outcomes == []
+
+
+def test_recording_gives_up_after_its_patience_and_never_retries_a_real_error() -> None:
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        claims._retry_while_unreachable(lambda: _raise(_unreachable()), patience=0.5)
+    assert time.monotonic() - started < 2
+    calls: list[int] = []
+
+    def refused() -> bool:
+        calls.append(1)
+        raise ProgrammingError("UPDATE message", {}, Exception("syntax error"))
+
+    with pytest.raises(ProgrammingError):
+        claims._retry_while_unreachable(refused, patience=5.0)
+    assert calls == [1], "an error that is not about reaching the database is not retried"
+
+
+def _unreachable() -> OperationalError:
+    return OperationalError("UPDATE message", {}, Exception("connection refused"))
+
+
+def _raise(error: Exception) -> bool:
+    raise error
