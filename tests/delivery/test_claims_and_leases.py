@@ -18,11 +18,10 @@ from roundtable.delivery import claims
 from roundtable.delivery.claims import claim, finish, renew
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.sweep import sweep
-from roundtable.invitations.model import Invitation
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_messages
 from roundtable.types import utcnow
-from tests.factories import make_contact, make_event
+from tests.delivery.outbox_support import invitations_on_new_event
 
 LEASE = 1.0
 
@@ -58,24 +57,15 @@ def short_lease(engine: Engine, env: pytest.MonkeyPatch) -> Engine:
 
 
 def _queued(count: int) -> list[int]:
+    event_id, invitation_ids = invitations_on_new_event(count)
     with write_session() as session:
-        event = make_event()
-        session.add(event)
-        contacts = [make_contact(n) for n in range(count)]
-        session.add_all(contacts)
-        session.flush()
-        invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]
-        session.add_all(invitations)
-        session.flush()
-        assert event.id is not None
         return queue_messages(
             session,
             [
                 OutgoingMessage(
-                    event_id=event.id, invitation_id=i.id, kind="invitation", mailing="invitation"
+                    event_id=event_id, invitation_id=i, kind="invitation", mailing="invitation"
                 )
-                for i in invitations
-                if i.id is not None
+                for i in invitation_ids
             ],
         )
 

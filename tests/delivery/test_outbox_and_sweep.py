@@ -13,12 +13,11 @@ from roundtable.db import read_session, write_session
 from roundtable.delivery import doorbell
 from roundtable.delivery.claims import claim
 from roundtable.delivery.sweep import sweep
-from roundtable.invitations.model import Invitation
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_messages
 from roundtable.schedule.rules import MISSED_AFTER
 from roundtable.types import utcnow
-from tests.factories import make_contact, make_event
+from tests.delivery.outbox_support import invitations_on_new_event
 
 
 @pytest.fixture
@@ -33,20 +32,6 @@ def rung() -> Iterator[list[int]]:
     doorbell.install(None)
 
 
-def _invitations(count: int) -> tuple[int, list[int]]:
-    with write_session() as session:
-        event = make_event()
-        session.add(event)
-        contacts = [make_contact(n) for n in range(count)]
-        session.add_all(contacts)
-        session.flush()
-        invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]
-        session.add_all(invitations)
-        session.flush()
-        assert event.id is not None
-        return event.id, [i.id for i in invitations if i.id is not None]
-
-
 def _outgoing(
     event_id: int, ids: list[int], mailing: str = "invitation", **kw: object
 ) -> list[OutgoingMessage]:
@@ -59,7 +44,7 @@ def _outgoing(
 
 
 def test_queueing_twice_yields_one_row_per_mailing(engine: Engine, rung: list[int]) -> None:
-    event_id, ids = _invitations(3)
+    event_id, ids = invitations_on_new_event(3)
     with write_session() as session:
         first = queue_messages(session, _outgoing(event_id, ids))
     with write_session() as session:
@@ -71,7 +56,7 @@ def test_queueing_twice_yields_one_row_per_mailing(engine: Engine, rung: list[in
 
 
 def test_rows_are_announced_only_after_commit(engine: Engine, rung: list[int]) -> None:
-    event_id, ids = _invitations(2)
+    event_id, ids = invitations_on_new_event(2)
     with pytest.raises(RuntimeError), write_session() as session:
         queue_messages(session, _outgoing(event_id, ids))
         assert rung == []
@@ -82,7 +67,7 @@ def test_rows_are_announced_only_after_commit(engine: Engine, rung: list[int]) -
 
 
 def test_future_rows_wait_for_the_dispatcher(engine: Engine, rung: list[int]) -> None:
-    event_id, ids = _invitations(2)
+    event_id, ids = invitations_on_new_event(2)
     later = utcnow() + timedelta(hours=1)
     with write_session() as session:
         queue_messages(session, _outgoing(event_id, ids, mailing="reminder:3600@0", due_at=later))
@@ -92,7 +77,7 @@ def test_future_rows_wait_for_the_dispatcher(engine: Engine, rung: list[int]) ->
 
 
 def test_a_row_is_claimed_once(engine: Engine, rung: list[int]) -> None:
-    event_id, ids = _invitations(1)
+    event_id, ids = invitations_on_new_event(1)
     with write_session() as session:
         [message_id] = queue_messages(session, _outgoing(event_id, ids))
     now = utcnow()
@@ -103,7 +88,7 @@ def test_a_row_is_claimed_once(engine: Engine, rung: list[int]) -> None:
 def test_sweep_reclaims_lost_claims_and_reannounces_stale_rows(
     engine: Engine, rung: list[int]
 ) -> None:
-    event_id, ids = _invitations(2)
+    event_id, ids = invitations_on_new_event(2)
     with write_session() as session:
         lost, stale = queue_messages(session, _outgoing(event_id, ids))
     now = utcnow()
@@ -120,7 +105,7 @@ def test_sweep_reclaims_lost_claims_and_reannounces_stale_rows(
 
 
 def test_sweep_marks_long_overdue_reminders_missed(engine: Engine, rung: list[int]) -> None:
-    event_id, ids = _invitations(1)
+    event_id, ids = invitations_on_new_event(1)
     due = utcnow()
     with write_session() as session:
         queue_messages(

@@ -1,0 +1,22 @@
+"""Rows the delivery tests start from: an event with invitees on its list."""
+
+from __future__ import annotations
+
+from roundtable.db import write_session
+from roundtable.invitations.model import Invitation
+from tests.factories import make_contact, make_event
+
+
+def invitations_on_new_event(count: int) -> tuple[int, list[int]]:
+    """A new event with ``count`` invitations; its id and theirs."""
+    with write_session() as session:
+        event = make_event()
+        session.add(event)
+        contacts = [make_contact(n) for n in range(count)]
+        session.add_all(contacts)
+        session.flush()
+        invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]
+        session.add_all(invitations)
+        session.flush()
+        assert event.id is not None
+        return event.id, [i.id for i in invitations if i.id is not None]
