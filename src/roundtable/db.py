@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, CursorResult, Engine, make_url
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
@@ -63,9 +62,19 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
-    return build_engine(url)
+_engines: dict[tuple[str, bool], Engine] = {}
+_engines_guard = threading.Lock()
+
+
+def _engine_for(url: str, *, bookkeeping: bool = False) -> Engine:
+    key = (url, bookkeeping and make_url(url).get_backend_name() != "sqlite")
+    with _engines_guard:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = (
+                _bookkeeping_engine(make_url(url)) if key[1] else build_engine(url)
+            )
+        return engine
 
 
 def get_engine() -> Engine:
@@ -75,16 +84,39 @@ def get_engine() -> Engine:
 
 def reset_engines() -> None:
     """Forget cached engines (tests switch databases; workers reset after fork)."""
-    for engine in list(_engine_cache_values()):
+    with _engines_guard:
+        engines = list(_engines.values())
+        _engines.clear()
+    for engine in engines:
         engine.dispose()
-    _engine_for.cache_clear()
 
 
-def _engine_cache_values() -> Iterator[Engine]:
-    # lru_cache keeps no public view of its values; rebuild from the current URL if cached.
-    info = _engine_for.cache_info()
-    if info.currsize:
-        yield _engine_for(get_settings().database_url)
+def _bookkeeping_engine(url: URL) -> Engine:
+    """PostgreSQL connections whose commits do not wait for the disk (see :func:`bookkeeping`)."""
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"options": "-c synchronous_commit=off"},
+    )
+
+
+@contextmanager
+def bookkeeping() -> Iterator[Connection]:
+    """One short transaction of the outbox's bookkeeping: claims, leases, outcomes.
+
+    On PostgreSQL its commit is acknowledged before the WAL reaches the disk
+    (``synchronous_commit off``, set once per connection): a crash of the database
+    machine may forget the last fraction of a second of such commits, which costs
+    a rare resend, never corruption; it saves a disk flush and a round trip per
+    message. The statements are SQLAlchemy Core: these run for every message sent.
+    """
+    engine = _engine_for(get_settings().database_url, bookkeeping=True)
+    with _sqlite_writer_turn(engine), engine.connect() as connection:
+        connection.execution_options(**WRITE)
+        with connection.begin():
+            yield connection
 
 
 @contextmanager
@@ -95,20 +127,11 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
-def write_session(engine: Engine | None = None, *, flush_to_disk: bool = True) -> Iterator[Session]:
-    """One transaction that commits on success and rolls back on any error.
-
-    ``flush_to_disk=False`` lets PostgreSQL acknowledge the commit before its WAL
-    reaches the disk (``synchronous_commit off``): a crash of the database machine
-    may then forget the last fraction of a second of such commits, but never
-    corrupts anything. The outbox uses it for delivery bookkeeping, where that
-    risk is a rare resend and the gain is a disk flush saved per message.
-    """
+def write_session(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction that commits on success and rolls back on any error."""
     engine = engine or get_engine()
     with _sqlite_writer_turn(engine), Session(engine, expire_on_commit=False) as session:
-        connection = session.connection(execution_options=WRITE)
-        if not flush_to_disk and connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        session.connection(execution_options=WRITE)
         try:
             yield session
             session.commit()

@@ -22,14 +22,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Table, and_, or_, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import col
 
 from roundtable.config import get_settings
-from roundtable.db import rows_changed, write_session
+from roundtable.db import bookkeeping
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
@@ -37,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: longest a worker keeps trying to record an outcome while the database is unreachable
 RECORD_PATIENCE = 30.0
+
+_MESSAGES = cast(Table, Message.__table__)  # type: ignore[attr-defined]
 
 
 def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
@@ -46,22 +47,21 @@ def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """
     if not message_ids:
         return {}
-    with write_session(flush_to_disk=False) as session:
-        rows = session.execute(
-            update(Message)
-            .execution_options(synchronize_session=False)
+    with bookkeeping() as connection:
+        rows = connection.execute(
+            update(_MESSAGES)
             .where(
-                col(Message.id).in_(list(message_ids)),
-                col(Message.status) == MessageStatus.QUEUED,
-                col(Message.due_at) <= now,
+                _MESSAGES.c.id.in_(list(message_ids)),
+                _MESSAGES.c.status == MessageStatus.QUEUED,
+                _MESSAGES.c.due_at <= now,
             )
             .values(
                 status=MessageStatus.SENDING,
-                attempts=col(Message.attempts) + 1,
+                attempts=_MESSAGES.c.attempts + 1,
                 lease_until=now + timedelta(seconds=get_settings().claim_lease),
                 updated_at=now,
             )
-            .returning(col(Message.id), col(Message.attempts))
+            .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
         ).all()
     return {int(message_id): int(attempts) for message_id, attempts in rows}
 
@@ -75,21 +75,20 @@ def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
     """
     if not claims:
         return set()
-    with write_session(flush_to_disk=False) as session:
-        rows = session.execute(
-            update(Message)
-            .execution_options(synchronize_session=False)
+    with bookkeeping() as connection:
+        rows = connection.execute(
+            update(_MESSAGES)
             .where(
-                col(Message.status) == MessageStatus.SENDING,
+                _MESSAGES.c.status == MessageStatus.SENDING,
                 or_(
                     *(
-                        and_(col(Message.id) == message_id, col(Message.attempts) == attempt)
+                        and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
                         for message_id, attempt in claims.items()
                     )
                 ),
             )
             .values(lease_until=now + timedelta(seconds=get_settings().claim_lease))
-            .returning(col(Message.id))
+            .returning(_MESSAGES.c.id)
         ).all()
     return {int(row[0]) for row in rows}
 
@@ -153,19 +152,14 @@ def _patiently(message_id: int, attempt: int | None, values: dict[str, Any]) -> 
     ``RECORD_PATIENCE``); after that the sweep's resend is due anyway. The write is
     conditional, so repeating one whose commit did reach the database changes nothing.
     """
-    conditions = [col(Message.id) == message_id, col(Message.status) == MessageStatus.SENDING]
+    conditions = [_MESSAGES.c.id == message_id, _MESSAGES.c.status == MessageStatus.SENDING]
     if attempt is not None:
-        conditions.append(col(Message.attempts) == attempt)
-    statement = (
-        update(Message)
-        .execution_options(synchronize_session=False)
-        .where(*conditions)
-        .values(**values)
-    )
+        conditions.append(_MESSAGES.c.attempts == attempt)
+    statement = update(_MESSAGES).where(*conditions).values(**values)
 
     def write() -> bool:
-        with write_session(flush_to_disk=False) as session:
-            return rows_changed(session, statement) == 1
+        with bookkeeping() as connection:
+            return connection.execute(statement).rowcount == 1
 
     return _retry_while_unreachable(
         write, patience=min(RECORD_PATIENCE, get_settings().claim_lease / 2)
