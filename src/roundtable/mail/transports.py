@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Protocol, Self, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from roundtable.mail.mime import WIRE_POLICY
+from roundtable.mail.mime import wire_form
 
 DEFAULT_TIMEOUT = 30.0
 TLS_MODES = ("none", "starttls", "ssl")
@@ -143,7 +143,7 @@ def wire_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line ends, no ``Bcc`` header."""
     if message["Bcc"] is not None:
         message = _without_bcc(message)
-    return message.as_bytes(policy=WIRE_POLICY)
+    return wire_form(message)
 
 
 def _without_bcc(message: EmailMessage) -> EmailMessage:
