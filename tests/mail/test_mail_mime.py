@@ -305,3 +305,17 @@ def test_a_message_of_another_shape_is_written_by_the_generator() -> None:
     other["Subject"] = "plain"
     other.set_content("two\nlines\n")
     assert wire_form(other).endswith(b"two\r\nlines\r\n")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(name=NAMES)
+def test_any_name_comes_back_from_the_wire_as_it_was_given(name: str) -> None:
+    """Quoting, encoded words and folding: a reader gets the name and the address, nothing more."""
+    message = build(recipient=(name, "invitee@example.org"), reply_to=(name, "desk@example.org"))
+    received = email.message_from_bytes(wire_form(message), policy=default)
+    for header, address in (("To", "invitee@example.org"), ("Reply-To", "desk@example.org")):
+        (parsed_address,) = received[header].addresses
+        assert parsed_address.addr_spec == address
+        # Readers drop white space at the ends of an encoded name ("Zoë " reads "Zoë").
+        assert parsed_address.display_name.strip() == clean(name).strip()
+    assert received["Bcc"] is None

@@ -285,9 +285,11 @@ def calendar_method_of(calendar: bytes, given: str | None) -> str:
     return method
 
 
-def _address(pair: tuple[str, str]) -> Address:
+def _address(pair: tuple[str, str]) -> str:
+    """The address as header text, quoted by ``Address``; as text, a sender that every
+    message of a mailing repeats is parsed once (see ``_CachingHeaderRegistry``)."""
     name, email = clean(pair[0]), clean(pair[1])
-    return Address(display_name=name, addr_spec=email)
+    return str(Address(display_name=name, addr_spec=email))
 
 
 # --- writing a message out ------------------------------------------------------------------
