@@ -92,10 +92,14 @@ def reset_engines() -> None:
 
 
 def _bookkeeping_engine(url: URL) -> Engine:
-    """PostgreSQL connections whose commits do not wait for the disk (see :func:`bookkeeping`)."""
+    """PostgreSQL connections whose commits do not wait for the disk (see :func:`bookkeeping`).
+
+    No ping before each use, a round trip per message: the bookkeeping retries a
+    statement that meets a dead connection, and that failure renews the whole pool.
+    """
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         pool_size=5,
         max_overflow=10,
         connect_args={"options": "-c synchronous_commit=off"},

@@ -22,10 +22,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, and_, or_, update
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.expression import Executable
 
 from roundtable.config import get_settings
 from roundtable.db import bookkeeping
@@ -39,6 +40,8 @@ RECORD_PATIENCE = 30.0
 
 _MESSAGES = cast(Table, Message.__table__)  # type: ignore[attr-defined]
 
+T = TypeVar("T")
+
 
 def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """Take the rows still queued and due for this worker: id → number of this attempt.
@@ -47,23 +50,23 @@ def claim(message_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """
     if not message_ids:
         return {}
-    with bookkeeping() as connection:
-        rows = connection.execute(
-            update(_MESSAGES)
-            .where(
-                _MESSAGES.c.id.in_(list(message_ids)),
-                _MESSAGES.c.status == MessageStatus.QUEUED,
-                _MESSAGES.c.due_at <= now,
-            )
-            .values(
-                status=MessageStatus.SENDING,
-                attempts=_MESSAGES.c.attempts + 1,
-                lease_until=now + timedelta(seconds=get_settings().claim_lease),
-                updated_at=now,
-            )
-            .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
-        ).all()
-    return {int(message_id): int(attempts) for message_id, attempts in rows}
+    statement = (
+        update(_MESSAGES)
+        .where(
+            _MESSAGES.c.id.in_(list(message_ids)),
+            _MESSAGES.c.status == MessageStatus.QUEUED,
+            _MESSAGES.c.due_at <= now,
+        )
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=_MESSAGES.c.attempts + 1,
+            lease_until=now + timedelta(seconds=get_settings().claim_lease),
+            updated_at=now,
+        )
+        .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
+    )
+    rows = _patiently(statement)
+    return {int(row[0]): int(row[1]) for row in rows}
 
 
 def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
@@ -75,22 +78,21 @@ def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
     """
     if not claims:
         return set()
-    with bookkeeping() as connection:
-        rows = connection.execute(
-            update(_MESSAGES)
-            .where(
-                _MESSAGES.c.status == MessageStatus.SENDING,
-                or_(
-                    *(
-                        and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
-                        for message_id, attempt in claims.items()
-                    )
-                ),
-            )
-            .values(lease_until=now + timedelta(seconds=get_settings().claim_lease))
-            .returning(_MESSAGES.c.id)
-        ).all()
-    return {int(row[0]) for row in rows}
+    statement = (
+        update(_MESSAGES)
+        .where(
+            _MESSAGES.c.status == MessageStatus.SENDING,
+            or_(
+                *(
+                    and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
+                    for message_id, attempt in claims.items()
+                )
+            ),
+        )
+        .values(lease_until=now + timedelta(seconds=get_settings().claim_lease))
+        .returning(_MESSAGES.c.id)
+    )
+    return {int(row[0]) for row in _patiently(statement)}
 
 
 def finish(
@@ -115,7 +117,7 @@ def finish(
         values["message_id"] = message_id_header
     if sent_at:
         values["sent_at"] = sent_at
-    return _patiently(message_id, attempt, values)
+    return _record(message_id, attempt, values)
 
 
 def requeue(
@@ -128,7 +130,7 @@ def requeue(
     attempt: int | None = None,
 ) -> bool:
     """Put the row back in the queue, due after ``delay`` seconds; whether the claim still held."""
-    return _patiently(
+    return _record(
         message_id,
         attempt,
         {
@@ -143,35 +145,48 @@ def requeue(
     )
 
 
-def _patiently(message_id: int, attempt: int | None, values: dict[str, Any]) -> bool:
-    """Write ``values`` to the row if the claim holds, riding out a short database outage.
-
-    A send that is not recorded is sent again by the sweep after the lease: a
-    database restart or failover of a few seconds must not turn into duplicates.
-    So the write is retried, backing off, for up to half the lease (and at most
-    ``RECORD_PATIENCE``); after that the sweep's resend is due anyway. The write is
-    conditional, so repeating one whose commit did reach the database changes nothing.
-    """
+def _record(message_id: int, attempt: int | None, values: dict[str, Any]) -> bool:
+    """Write ``values`` to the row if the claim holds; whether it did."""
     conditions = [_MESSAGES.c.id == message_id, _MESSAGES.c.status == MessageStatus.SENDING]
     if attempt is not None:
         conditions.append(_MESSAGES.c.attempts == attempt)
-    statement = update(_MESSAGES).where(*conditions).values(**values)
-
-    def write() -> bool:
-        with bookkeeping() as connection:
-            return connection.execute(statement).rowcount == 1
-
-    return _retry_while_unreachable(
-        write, patience=min(RECORD_PATIENCE, get_settings().claim_lease / 2)
+    return (
+        len(
+            _patiently(
+                update(_MESSAGES).where(*conditions).values(**values).returning(_MESSAGES.c.id)
+            )
+        )
+        == 1
     )
 
 
-def _retry_while_unreachable(write: Callable[[], bool], *, patience: float) -> bool:
+def _patiently(statement: Executable) -> list[Any]:
+    """Run one bookkeeping statement in its own transaction, riding out a short outage.
+
+    A send that is not recorded is sent again by the sweep after the lease: a
+    database restart or failover of a few seconds must not turn into duplicates.
+    So the statement is tried again, backing off, for up to half the lease (and at
+    most ``RECORD_PATIENCE``); after that the sweep's resend is due anyway. Every
+    statement here is conditional, so repeating one whose commit did reach the
+    database changes nothing; a claim repeated so finds its rows taken, and they
+    come back to the queue when their lease ends.
+    """
+
+    def run() -> list[Any]:
+        with bookkeeping() as connection:
+            return list(connection.execute(statement).all())
+
+    return _retry_while_unreachable(
+        run, patience=min(RECORD_PATIENCE, get_settings().claim_lease / 2)
+    )
+
+
+def _retry_while_unreachable(action: Callable[[], T], *, patience: float) -> T:
     deadline = time.monotonic() + patience
     pause = 0.1
     while True:
         try:
-            return write()
+            return action()
         except DBAPIError as error:
             transient = isinstance(error, OperationalError) or error.connection_invalidated
             if not transient or time.monotonic() + pause > deadline:

@@ -24,6 +24,7 @@ from roundtable.db import read_session, write_session
 from roundtable.delivery import policy
 from roundtable.delivery.claims import claim, finish, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
+from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageStatus
 from roundtable.mail.transports import PermanentFailure, TemporaryFailure, Transport
 from roundtable.people.model import Contact
@@ -134,7 +135,7 @@ def _deliver_claimed(
         attempt=attempts,
         code=250,
         response="accepted",
-        message_id_header=str(email["Message-ID"]),
+        message_id_header=raw_header(email, "Message-ID"),
         sent_at=now,
     )
     return DeliveryResult(Outcome.SENT)

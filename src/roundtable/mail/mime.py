@@ -311,13 +311,19 @@ def wire_form(message: EmailMessage) -> bytes:
     return written if written is not None else message.as_bytes(policy=WIRE_POLICY)
 
 
+def raw_header(message: EmailMessage, name: str) -> str | None:
+    """The header's text as stored, without parsing it (``message[name]`` parses it)."""
+    wanted = name.lower()
+    return next((str(value) for key, value in message.raw_items() if key.lower() == wanted), None)
+
+
 def _written(part: EmailMessage) -> bytes | None:
     """The part with its headers, or ``None`` when it is not of the shape assembled here."""
     payload = part._payload  # type: ignore[attr-defined]  # the generator reads it so too
     if isinstance(payload, list):
         if part.preamble is not None or part.epilogue is not None:
             return None
-        found = _BOUNDARY.search(str(part.get("Content-Type", "")))
+        found = _BOUNDARY.search(raw_header(part, "Content-Type") or "")
         children = [_written(child) for child in payload]
         if found is None or any(child is None for child in children):
             return None
