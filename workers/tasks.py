@@ -25,14 +25,21 @@ log = logging.getLogger(__name__)
 MIN_BATCH, MAX_BATCH, TASKS_PER_BURST = 5, 50, 32
 
 
+#: seconds a task keeps starting new sends, well inside its soft time limit (app.py)
+SEND_FOR = 90.0
+
+
 @app.task(name="roundtable.send_messages", acks_late=True)
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send these outbox rows; each temporary SMTP failure comes back alone after a backoff."""
-    results = deliver_batch(message_ids, process_transport())
+    results = deliver_batch(message_ids, process_transport(), send_for=SEND_FOR)
     for message_id, result in results.items():
         if result.outcome == Outcome.RETRY and result.retry_in is not None:
             # Backoffs stay in minutes, far below the broker's visibility timeout.
             send_messages.apply_async(([message_id],), countdown=result.retry_in)
+    released = [i for i, result in results.items() if result.outcome == Outcome.RELEASED]
+    if released:
+        enqueue_messages(released)  # a slow server: the rest of the batch goes round again
     return dict(Counter(result.outcome.value for result in results.values()))
 
 

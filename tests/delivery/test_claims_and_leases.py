@@ -106,6 +106,25 @@ def test_a_claim_taken_back_is_neither_sent_nor_overwritten(short_lease: Engine)
     assert _states(ids) == [(MessageStatus.SENDING, 2)] * 3
 
 
+def test_a_batch_out_of_time_hands_the_rest_back_unsent(short_lease: Engine) -> None:
+    """Before the task's time limit could cut a send short, the unreached rows go back."""
+    ids = _queued(4)
+    transport = SlowTransport(0.4)
+    results = deliver_batch(ids, transport, send_for=0.6)
+    assert [results[i].outcome for i in ids] == [
+        Outcome.SENT,
+        Outcome.SENT,
+        Outcome.RELEASED,
+        Outcome.RELEASED,
+    ]
+    assert len(transport.sent) == 2
+    # Back in the queue as if never tried: the next worker sends them as first attempts.
+    assert _states(ids) == [(MessageStatus.QUEUED, 0)] * 2 + [(MessageStatus.SENT, 1)] * 2
+    again = deliver_batch(ids, SlowTransport(0.0))
+    assert [again[i].outcome for i in ids[2:]] == [Outcome.SENT] * 2
+    assert _states(ids) == [(MessageStatus.SENT, 1)] * 4
+
+
 def test_renew_answers_only_for_claims_still_held(short_lease: Engine) -> None:
     first, second = _queued(2)
     now = utcnow()

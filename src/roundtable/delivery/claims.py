@@ -95,6 +95,39 @@ def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
     return {int(row[0]) for row in _patiently(statement)}
 
 
+def release(claims: Mapping[int, int], now: datetime) -> list[int]:
+    """Hand rows still held under these claims (id → attempt) back to the queue, unsent.
+
+    They are due at once, for the caller to announce again (should that fail, the
+    sweep does); the claim's attempt is taken back, as nothing was tried. Returns
+    the rows released.
+    """
+    if not claims:
+        return []
+    statement = (
+        update(_MESSAGES)
+        .where(
+            _MESSAGES.c.status == MessageStatus.SENDING,
+            or_(
+                *(
+                    and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
+                    for message_id, attempt in claims.items()
+                )
+            ),
+        )
+        .values(
+            status=MessageStatus.QUEUED,
+            attempts=_MESSAGES.c.attempts - 1,
+            lease_until=None,
+            due_at=now,
+            enqueued_at=now,
+            updated_at=now,
+        )
+        .returning(_MESSAGES.c.id)
+    )
+    return [int(row[0]) for row in _patiently(statement)]
+
+
 def finish(
     message_id: int,
     status: str,

@@ -22,7 +22,7 @@ from sqlmodel import col
 from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery import policy
-from roundtable.delivery.claims import claim, finish, renew, requeue
+from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
 from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageStatus
@@ -39,6 +39,8 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     DROPPED = "dropped"
     NOT_CLAIMED = "not_claimed"
+    #: handed back to the queue unsent: the batch ran out of time (see ``deliver_batch``)
+    RELEASED = "released"
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,19 @@ class DeliveryResult:
 
 
 def deliver_batch(
-    message_ids: Sequence[int], transport: Transport, now: datetime | None = None
+    message_ids: Sequence[int],
+    transport: Transport,
+    now: datetime | None = None,
+    *,
+    send_for: float | None = None,
 ) -> dict[int, DeliveryResult]:
-    """Claim these rows in one go, read what they need in one go, then send each in turn."""
+    """Claim these rows in one go, read what they need in one go, then send each in turn.
+
+    ``send_for`` is how many seconds the batch may keep starting new sends: against
+    a slow server, the rows it has not reached by then go back to the queue at once,
+    before the task's time limit could stop it in the middle of a send (which would
+    leave that row to be sent again after its lease).
+    """
     now = now or utcnow()
     results = dict.fromkeys(message_ids, DeliveryResult(Outcome.NOT_CLAIMED))
     attempts = claim(message_ids, now)
@@ -64,6 +76,10 @@ def deliver_batch(
     waiting = dict(attempts)
     for message_id, attempt in attempts.items():
         started = utcnow()
+        if send_for is not None and (started - now).total_seconds() >= send_for:
+            for unsent in release(waiting, started):
+                results[unsent] = DeliveryResult(Outcome.RELEASED, detail="out of time")
+            break
         if policy.lease_needs_renewal(renewed_at, started, lease):
             held, renewed_at = renew(waiting, started), started
         del waiting[message_id]
