@@ -200,7 +200,8 @@ def respond(
     """Decide what ``reply`` does to an invitation that stands at ``current_status``.
 
     ``seats_taken`` counts every accepted invitation of the event, this one
-    included; ``current_representative`` is the email of the representative the
+    included (only an acceptance with a ``capacity`` reads it);
+    ``current_representative`` is the email of the representative the
     invitee named before, if any. Raises :class:`ReplyError` when the reply itself
     is invalid, or when an accepted invitee asks for more guests than there are
     seats left (they keep the seat they have rather than fall onto the waiting list).

@@ -185,18 +185,20 @@ def _record_reply(
     lock_the_event: bool,
 ) -> ReplyResult:
     with write_session() as session:
-        event_id = session.exec(
-            select(Invitation.event_id).where(Invitation.id == invitation_id)
+        found = session.exec(
+            select(Invitation.event_id, Invitation.status).where(Invitation.id == invitation_id)
         ).first()
-        if event_id is None:
+        if found is None:
             raise NotFound(f"no invitation with id {invitation_id}")
+        event_id, status_seen = found
         # The event's lock serialises replies that move seats, so that concurrent
         # acceptances never overbook; other replies only lock their own row. The
-        # event is always locked before any invitation, never after.
-        if lock_the_event:
+        # event is always locked before any invitation, never after: whether this
+        # reply moves seats is judged from the status read above, before locking.
+        event = session.exec(select(Event).where(Event.id == event_id)).one()
+        if lock_the_event or _moves_seats(event, status_seen, reply):
             event = lock_event(session, event_id)
-        else:
-            event = session.exec(select(Event).where(Event.id == event_id)).one()
+            lock_the_event = True
         invitation = session.exec(
             select(Invitation)
             .where(Invitation.id == invitation_id)
@@ -204,7 +206,7 @@ def _record_reply(
             .execution_options(populate_existing=True)
         ).one()
         if not lock_the_event and _moves_seats(event, invitation.status, reply):
-            raise _NeedsEventLock
+            raise _NeedsEventLock  # its status changed since: rare, start again
         from_status = invitation.status
         unchanged = ReplyResult(
             invitation_id=invitation_id,
@@ -220,7 +222,12 @@ def _record_reply(
         outcome = respond(
             from_status,
             reply,
-            seats_taken=seats_taken(session, event_id),
+            # Counted only where it matters: an acceptance where seats are limited.
+            seats_taken=(
+                seats_taken(session, event_id)
+                if reply.response == ACCEPT and event.capacity is not None
+                else 0
+            ),
             capacity=event.capacity,
             max_guests=event.max_guests,
             deadline_passed=not override_deadline and reply_period_over(event, now),
