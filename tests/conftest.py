@@ -117,6 +117,17 @@ def engine(env: pytest.MonkeyPatch, database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def pg_engine(env: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Engine:
+    """The run's PostgreSQL database, emptied, with the settings pointing at it."""
+    engine: Engine = request.getfixturevalue("_postgres_schema")
+    _truncate(engine)
+    env.setenv("ROUNDTABLE_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    get_settings.cache_clear()
+    db.reset_engines()
+    return db.get_engine()
+
+
+@pytest.fixture
 def sqlite_engine(env: pytest.MonkeyPatch, sqlite_url: str) -> Engine:
     """SQLite only, for tests whose subject is not the data layer."""
     env.setenv("ROUNDTABLE_DATABASE_URL", sqlite_url)

@@ -7,11 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy.engine import Engine
 
-from roundtable import db
-from roundtable.config import get_settings
-from tests.conftest import START_REDIS, _truncate
+from tests.conftest import START_REDIS
 from tests.mail.smtp_server import SmtpSink
 
 
@@ -29,17 +26,6 @@ def redis_url() -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
-
-
-@pytest.fixture
-def pg_engine(env: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Engine:
-    """The run's PostgreSQL database, emptied, with the settings pointing at it."""
-    engine: Engine = request.getfixturevalue("_postgres_schema")
-    _truncate(engine)
-    env.setenv("ROUNDTABLE_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    get_settings.cache_clear()
-    db.reset_engines()
-    return db.get_engine()
 
 
 @pytest.fixture
