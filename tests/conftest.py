@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from roundtable import db
 from roundtable.config import get_settings
 from roundtable.models import metadata
+from tests.mail.smtp_server import SmtpSink
 
 PG_ADMIN_URL = os.environ.get(
     "ROUNDTABLE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -125,6 +126,14 @@ def pg_engine(env: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Engine
     get_settings.cache_clear()
     db.reset_engines()
     return db.get_engine()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 
 from tests.faults.services import PrivateRedis, celery_broker
 from tests.faults.stack import FAST, Stack
-from tests.integration.conftest import pg_engine, smtp_sink  # noqa: F401 - shared fixtures
 from tests.mail.smtp_server import SmtpSink
 
 
@@ -31,9 +30,9 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 
 @pytest.fixture
 def stack(
-    pg_engine: Engine,  # noqa: F811
+    pg_engine: Engine,
     private_redis: PrivateRedis,
-    smtp_sink: SmtpSink,  # noqa: F811
+    smtp_sink: SmtpSink,
     env: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> Iterator[Stack]:

@@ -9,7 +9,6 @@ import pytest
 import redis
 
 from tests.conftest import START_REDIS
-from tests.mail.smtp_server import SmtpSink
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +25,3 @@ def redis_url() -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
