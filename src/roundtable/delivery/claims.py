@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, and_, or_, update
+from sqlalchemy import ColumnElement, Table, and_, or_, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.expression import Executable
 
@@ -80,15 +80,7 @@ def renew(claims: Mapping[int, int], now: datetime) -> set[int]:
         return set()
     statement = (
         update(_MESSAGES)
-        .where(
-            _MESSAGES.c.status == MessageStatus.SENDING,
-            or_(
-                *(
-                    and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
-                    for message_id, attempt in claims.items()
-                )
-            ),
-        )
+        .where(_still_held(claims))
         .values(lease_until=now + timedelta(seconds=get_settings().claim_lease))
         .returning(_MESSAGES.c.id)
     )
@@ -106,15 +98,7 @@ def release(claims: Mapping[int, int], now: datetime) -> list[int]:
         return []
     statement = (
         update(_MESSAGES)
-        .where(
-            _MESSAGES.c.status == MessageStatus.SENDING,
-            or_(
-                *(
-                    and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
-                    for message_id, attempt in claims.items()
-                )
-            ),
-        )
+        .where(_still_held(claims))
         .values(
             status=MessageStatus.QUEUED,
             attempts=_MESSAGES.c.attempts - 1,
@@ -126,6 +110,19 @@ def release(claims: Mapping[int, int], now: datetime) -> list[int]:
         .returning(_MESSAGES.c.id)
     )
     return [int(row[0]) for row in _patiently(statement)]
+
+
+def _still_held(claims: Mapping[int, int]) -> ColumnElement[bool]:
+    """The rows still ``sending`` under these claims (id → attempt number)."""
+    return and_(
+        _MESSAGES.c.status == MessageStatus.SENDING,
+        or_(
+            *(
+                and_(_MESSAGES.c.id == message_id, _MESSAGES.c.attempts == attempt)
+                for message_id, attempt in claims.items()
+            )
+        ),
+    )
 
 
 def finish(

@@ -26,7 +26,12 @@ from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
 from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageStatus
-from roundtable.mail.transports import PermanentFailure, TemporaryFailure, Transport
+from roundtable.mail.transports import (
+    DeliveryFailure,
+    PermanentFailure,
+    TemporaryFailure,
+    Transport,
+)
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
 
@@ -122,29 +127,16 @@ def _deliver_claimed(
         transport.send(email)
     except TemporaryFailure as failure:
         if attempts >= policy.MAX_ATTEMPTS:
-            finish(
-                message_id,
-                MessageStatus.FAILED,
-                attempt=attempts,
-                code=failure.code,
-                response=failure.text,
-            )
-            return DeliveryResult(Outcome.FAILED, detail=failure.text)
+            return _failed(message_id, attempts, failure)
         delay = policy.retry_delay(attempts)
         if not requeue(message_id, now, delay, failure.code, failure.text, attempt=attempts):
             return DeliveryResult(Outcome.NOT_CLAIMED, detail="claim lost")
         return DeliveryResult(Outcome.RETRY, retry_in=delay, detail=failure.text)
     except PermanentFailure as failure:
-        finish(
-            message_id,
-            MessageStatus.FAILED,
-            attempt=attempts,
-            code=failure.code,
-            response=failure.text,
-        )
+        result = _failed(message_id, attempts, failure)
         if policy.is_bad_address(failure.code, failure.text):
             _mark_bounced(bundle.contact, now, f"{failure.code} {failure.text}")
-        return DeliveryResult(Outcome.FAILED, detail=failure.text)
+        return result
     finish(
         message_id,
         MessageStatus.SENT,
@@ -155,6 +147,18 @@ def _deliver_claimed(
         sent_at=now,
     )
     return DeliveryResult(Outcome.SENT)
+
+
+def _failed(message_id: int, attempts: int, failure: DeliveryFailure) -> DeliveryResult:
+    """Record the server's refusal as the row's end, with its code and words."""
+    finish(
+        message_id,
+        MessageStatus.FAILED,
+        attempt=attempts,
+        code=failure.code,
+        response=failure.text,
+    )
+    return DeliveryResult(Outcome.FAILED, detail=failure.text)
 
 
 def _reason_to_drop(bundle: MessageBundle) -> str | None:
