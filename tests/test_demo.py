@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,18 +24,13 @@ from roundtable.mail.model import Message
 from roundtable.paths import examples_dir
 from roundtable.people.service import import_invitee_file
 from roundtable.types import utcnow
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_demo_serves_the_dashboard_and_a_working_rsvp_link(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROUNDTABLE_")}
     roundtable = Path(sys.executable).with_name("roundtable")
     log = tmp_path / "demo.log"

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,23 +26,24 @@ from sqlalchemy import create_engine, text
 
 from roundtable.calendar.parse import parse_calendar
 from roundtable.types import utcnow
-from tests.integration.pipeline import ROOT, kill_group, start_celery, start_worker, wait_for
+from tests.integration.pipeline import (
+    ROOT,
+    kill_group,
+    start_celery,
+    start_worker,
+    venue_clock,
+    wait_for,
+)
 from tests.mail.smtp_server import ReceivedMessage, SmtpSink
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
 SLUG = "acceptance"
-ZONE = ZoneInfo("America/New_York")
 INVITEES = 300
 ACCEPT, DECLINE, TENTATIVE = range(0, 120), range(120, 150), range(150, 170)
 CAPACITY = 100
 RSVP_LINK = re.compile(r"(http://127\.0\.0\.1:\d+/rsvp/[A-Za-z0-9_-]{43})")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -61,22 +60,18 @@ def database(postgres_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-def _local(instant: datetime) -> str:
-    return instant.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def _event_file(path: Path, t0: datetime, room: str) -> Path:
     path.write_text(
         f'''slug = "{SLUG}"
 title = "The Inter-Ethnic City: Management and Policies for a Better Integration of Migrants"
 format = "High-Level Roundtable"
-starts = "{_local(t0 + timedelta(seconds=120))}"
-ends = "{_local(t0 + timedelta(hours=1))}"
+starts = "{venue_clock(t0 + timedelta(seconds=120))}"
+ends = "{venue_clock(t0 + timedelta(hours=1))}"
 timezone = "America/New_York"
 venue = "United Nations Headquarters"
 room = "{room}"
 capacity = {CAPACITY}
-rsvp_deadline = "{_local(t0 + timedelta(seconds=90))}"
+rsvp_deadline = "{venue_clock(t0 + timedelta(seconds=90))}"
 reminders = ["1m"]
 nudge = "1m"
 
@@ -115,7 +110,7 @@ class Stack:
 
 @pytest.fixture
 def stack(database: str, redis_url: str, smtp_sink: SmtpSink, tmp_path: Path) -> Iterator[Stack]:
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ROUNDTABLE_")},
         "ROUNDTABLE_DATABASE_URL": database,
@@ -268,8 +263,8 @@ def _past_event_file(path: Path, slug: str, t0: datetime) -> Path:
     path.write_text(
         f'''slug = "{slug}"
 title = "Cities of Welcome: a Follow-up Meeting"
-starts = "{_local(t0 - timedelta(hours=3))}"
-ends = "{_local(t0 - timedelta(hours=1))}"
+starts = "{venue_clock(t0 - timedelta(hours=3))}"
+ends = "{venue_clock(t0 - timedelta(hours=1))}"
 timezone = "America/New_York"
 venue = "United Nations Headquarters"
 followup_after = "1m"

@@ -18,13 +18,8 @@ from pathlib import Path
 
 import redis
 
+from tests.ports import free_port
 from workers import app as celery_app
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivateRedis:

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -674,3 +675,15 @@ def assert_names_file_line_and_field(
 def lines_in(data: bytes) -> int:
     """How many lines a file has, however they end; the most a problem may point at."""
     return len(re.findall(rb"\r\n|\r|\n", data)) + 1
+
+
+def assert_cli_refusal_is_clean(result: Any, prefix: str, *, unchanged: Callable[[], bool]) -> None:
+    """A CLI run on a fuzzed file: success, or exit 1 with every error line naming the file,
+    no traceback, and nothing written (``unchanged`` says whether the database is as before)."""
+    assert result.exit_code in (0, 1), result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    if result.exit_code == 1:
+        assert unchanged(), "a refused file changed the database"
+        assert "Traceback" not in result.output
+        for line in result.stderr.strip().splitlines():
+            assert line.startswith(prefix), line

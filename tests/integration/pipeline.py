@@ -10,9 +10,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -128,3 +129,12 @@ def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> N
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
     process.wait(timeout=20)
+
+
+#: where the whole-stack tests' events take place
+VENUE_ZONE = ZoneInfo("America/New_York")
+
+
+def venue_clock(instant: datetime) -> str:
+    """The instant as an event file writes it: wall-clock time at the venue."""
+    return instant.astimezone(VENUE_ZONE).strftime("%Y-%m-%dT%H:%M:%S")

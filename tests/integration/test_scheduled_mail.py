@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -32,12 +31,11 @@ from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Contact
 from roundtable.people.service import import_invitee_file
 from roundtable.types import utcnow
-from tests.integration.pipeline import kill_group, start_celery, start_worker, wait_for
+from tests.integration.pipeline import kill_group, start_celery, start_worker, venue_clock, wait_for
 from tests.mail.smtp_server import SmtpSink
 
 pytestmark = pytest.mark.slow
 
-ZONE = ZoneInfo("America/New_York")
 PEOPLE = {
     "accepts": "accept",
     "also.accepts": "accept",
@@ -61,10 +59,6 @@ def services(
     yield dict(os.environ)
 
 
-def _local(instant: datetime) -> str:
-    return instant.astimezone(ZONE).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def _event_file(tmp_path: Path, t0: datetime) -> Path:
     starts = t0 + timedelta(seconds=120)
     deadline = t0 + timedelta(seconds=80)
@@ -72,11 +66,11 @@ def _event_file(tmp_path: Path, t0: datetime) -> Path:
     path.write_text(
         f'''slug = "soon"
 title = "A roundtable two minutes from now"
-starts = "{_local(starts)}"
-ends = "{_local(starts + timedelta(hours=1))}"
+starts = "{venue_clock(starts)}"
+ends = "{venue_clock(starts + timedelta(hours=1))}"
 timezone = "America/New_York"
 venue = "United Nations Headquarters"
-rsvp_deadline = "{_local(deadline)}"
+rsvp_deadline = "{venue_clock(deadline)}"
 reminders = ["1m"]
 nudge = "1m"
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import threading
 import time
 from collections import Counter
@@ -32,6 +31,8 @@ from typing import Any, Literal, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.ports import free_port
 
 Stage = Literal["mail", "rcpt", "data"]
 #: where ``drop_data`` hangs up: after part of the message's lines, or after all of
@@ -75,7 +76,7 @@ class SmtpSink:
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self.messages: list[ReceivedMessage] = []
         #: TCP connections accepted since start (or the last ``reset``)
         self.connections = 0
@@ -363,9 +364,3 @@ class _CountingController(Controller):
 
     def factory(self) -> SMTP:
         return _CountingSMTP(self._sink, self.handler, **self.SMTP_kwargs)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from roundtable.config import get_settings
 from roundtable.web.app import create_app
+from tests.ports import free_port
 from tests.staff.staff_support import PASSWORD, add_member, message_rows, seed_mix
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "staff"
@@ -51,16 +51,10 @@ if CHROMIUM is None:  # pragma: no cover - depends on the machine
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(sqlite_engine: Engine, env: pytest.MonkeyPatch) -> Iterator[str]:
     """The real app under uvicorn, in a thread, on a free port of the loopback address."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env.setenv("ROUNDTABLE_BASE_URL", base)  # plain http: the cookie must not be Secure here
     get_settings.cache_clear()
