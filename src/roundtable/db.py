@@ -67,13 +67,17 @@ _engines_guard = threading.Lock()
 
 
 def _engine_for(url: str, *, bookkeeping: bool = False) -> Engine:
-    key = (url, bookkeeping and make_url(url).get_backend_name() != "sqlite")
+    """The process's engine for ``url`` (or its bookkeeping pool), made on first use."""
     with _engines_guard:
-        engine = _engines.get(key)
+        engine = _engines.get((url, bookkeeping))
         if engine is None:
-            engine = _engines[key] = (
-                _bookkeeping_engine(make_url(url)) if key[1] else build_engine(url)
-            )
+            engine = _engines.get((url, False)) or build_engine(url)
+            _engines[(url, False)] = engine
+            parsed = make_url(url)
+            if bookkeeping and parsed.get_backend_name() != "sqlite":
+                engine = _bookkeeping_engine(parsed)
+            # SQLite keeps its one engine: its writers take turns anyway.
+            _engines[(url, bookkeeping)] = engine
         return engine
 
 
@@ -85,9 +89,9 @@ def get_engine() -> Engine:
 def reset_engines() -> None:
     """Forget cached engines (tests switch databases; workers reset after fork)."""
     with _engines_guard:
-        engines = list(_engines.values())
+        engines = {id(engine): engine for engine in _engines.values()}
         _engines.clear()
-    for engine in engines:
+    for engine in engines.values():
         engine.dispose()
 
 
