@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -687,3 +688,10 @@ def assert_cli_refusal_is_clean(result: Any, prefix: str, *, unchanged: Callable
         assert "Traceback" not in result.output
         for line in result.stderr.strip().splitlines():
             assert line.startswith(prefix), line
+
+
+def run_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """The ``roundtable`` command run as a script runs it: its own process, output captured."""
+    return subprocess.run(
+        [*COMMAND, *arguments], capture_output=True, text=True, timeout=120, check=False
+    )

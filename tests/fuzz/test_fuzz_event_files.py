@@ -3,7 +3,6 @@ an InputError names the file, the line and the field, and the database is as it 
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from roundtable.errors import InputError
 from roundtable.events.changes import apply_event_file
 from roundtable.events.spec import MAX_FILE_BYTES
 from tests.fuzz.strategies import (
-    COMMAND,
     EVENT_BASE,
     FILE_ENCODINGS,
     FUZZ,
@@ -29,6 +27,7 @@ from tests.fuzz.strategies import (
     event_files,
     lines_in,
     render_event,
+    run_command,
     scaled,
     toml_noise,
 )
@@ -133,13 +132,7 @@ def test_the_installed_command_reports_hostile_files_and_exits_1(
         encoding="utf-8",
     )
     before = snapshot()
-    done = subprocess.run(
-        [*COMMAND, "events", "load", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_command("events", "load", str(bad))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert f"{bad}:6: timezone: 'Mars/Olympus' is not a time zone" in done.stderr

@@ -3,7 +3,6 @@ whole with an InputError naming the file, the line and the column; never half of
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from hypothesis import example, given, settings
@@ -22,13 +21,13 @@ from roundtable.people.csv_file import parse_invitee_bytes
 from roundtable.people.model import Contact
 from roundtable.people.service import import_invitee_file
 from tests.fuzz.strategies import (
-    COMMAND,
     FUZZ,
     LONG_IDNA_EMAIL,
     assert_cli_refusal_is_clean,
     assert_names_file_line_and_field,
     invitee_files,
     lines_in,
+    run_command,
     scaled,
 )
 from tests.invitations.rsvp_support import add_event, snapshot
@@ -116,13 +115,7 @@ def test_the_installed_command_refuses_a_utf16_file_with_formulas_and_writes_not
     _event_id()
     path = tmp_path / "from-excel.csv"
     path.write_bytes("email,name\n=cmd@example.org,=cmd|' /C calc'!A0\n".encode("utf-16"))
-    done = subprocess.run(
-        [*COMMAND, "invitees", "import", SLUG, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_command("invitees", "import", SLUG, str(path))
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert f"error: {path}:1: the file is not UTF-8 (byte 0xFF" in done.stderr
