@@ -107,6 +107,7 @@ def _bookkeeping_engine(url: URL) -> Engine:
         pool_size=5,
         max_overflow=10,
         connect_args={"options": "-c synchronous_commit=off"},
+        isolation_level="AUTOCOMMIT",
     )
 
 

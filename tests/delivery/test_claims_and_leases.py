@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Self
 
@@ -133,6 +134,42 @@ def test_renew_answers_only_for_claims_still_held(short_lease: Engine) -> None:
     assert renew({first: 1, second: 1}, utcnow()) == {first}
     assert renew({first: 2}, utcnow()) == set(), "attempt 2 never claimed it"
     assert not finish(first, MessageStatus.SENT, attempt=2)
+
+
+def test_finish_and_requeue_write_exactly_what_they_are_given(engine: Engine) -> None:
+    """The claim-ending writes are built once with parameters: every field must land."""
+    sent, failed, retried = _queued(3)
+    now = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+    assert claim([sent, failed, retried], now) == {sent: 1, failed: 1, retried: 1}
+    header = "<msg-1.abc@iom.example.org>"
+    assert finish(
+        sent,
+        MessageStatus.SENT,
+        attempt=1,
+        code=250,
+        response="accepted",
+        message_id_header=header,
+        sent_at=now,
+    )
+    assert finish(failed, MessageStatus.FAILED, attempt=1, code=550, response="no such user")
+    assert claims.requeue(retried, now, 90.0, 451, "try later", attempt=1)
+    with read_session() as session:
+        rows = {row.id: row for row in session.exec(select(Message)).all()}
+    assert (rows[sent].status, rows[sent].last_code, rows[sent].message_id) == (
+        MessageStatus.SENT,
+        250,
+        header,
+    )
+    assert rows[sent].sent_at == now and rows[sent].lease_until is None
+    assert (rows[failed].status, rows[failed].last_response) == (
+        MessageStatus.FAILED,
+        "no such user",
+    )
+    assert rows[failed].message_id is None and rows[failed].sent_at is None
+    assert rows[retried].status == MessageStatus.QUEUED
+    assert rows[retried].due_at == rows[retried].enqueued_at == now + timedelta(seconds=90)
+    assert (rows[retried].last_code, rows[retried].attempts) == (451, 1)
+    assert not finish(retried, MessageStatus.SENT, attempt=1), "no longer under that claim"
 
 
 def test_recording_a_send_rides_out_a_database_blip() -> None:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, and_, or_, update
+from sqlalchemy import BindParameter, ColumnElement, Table, and_, bindparam, func, or_, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.expression import Executable
 
@@ -125,29 +125,72 @@ def _still_held(claims: Mapping[int, int]) -> ColumnElement[bool]:
     )
 
 
+def _bound(name: str, column: str) -> BindParameter[Any]:
+    """A parameter typed like the column it is written to (dates need the column's type)."""
+    return bindparam(name, type_=_MESSAGES.c[column].type)
+
+
+#: the row, if it is still ``sending`` under this claim
+_STILL_THIS_CLAIM = and_(
+    _MESSAGES.c.id == bindparam("row_id"),
+    _MESSAGES.c.status == MessageStatus.SENDING,
+    _MESSAGES.c.attempts == bindparam("attempt"),
+)
+
+# The two writes that end a claim run once for every message sent, so they are
+# built once: building and hashing a statement cost as much as the round trip.
+_FINISH = (
+    update(_MESSAGES)
+    .where(_STILL_THIS_CLAIM)
+    .values(
+        status=_bound("status", "status"),
+        lease_until=None,
+        last_code=_bound("code", "last_code"),
+        last_response=_bound("response", "last_response"),
+        updated_at=_bound("now", "updated_at"),
+        message_id=func.coalesce(_bound("header", "message_id"), _MESSAGES.c.message_id),
+        sent_at=func.coalesce(_bound("sent_at", "sent_at"), _MESSAGES.c.sent_at),
+    )
+    .returning(_MESSAGES.c.id)
+)
+_REQUEUE = (
+    update(_MESSAGES)
+    .where(_STILL_THIS_CLAIM)
+    .values(
+        status=MessageStatus.QUEUED,
+        lease_until=None,
+        due_at=_bound("due_at", "due_at"),
+        enqueued_at=_bound("due_at", "enqueued_at"),
+        last_code=_bound("code", "last_code"),
+        last_response=_bound("response", "last_response"),
+        updated_at=_bound("now", "updated_at"),
+    )
+    .returning(_MESSAGES.c.id)
+)
+
+
 def finish(
     message_id: int,
     status: str,
     *,
-    attempt: int | None = None,
+    attempt: int,
     code: int | None = None,
     response: str | None = None,
     message_id_header: str | None = None,
     sent_at: datetime | None = None,
 ) -> bool:
-    """Record the outcome of the claim ``attempt`` (any claim if ``None``); whether it applied."""
-    values: dict[str, object] = {
-        "status": status,
-        "lease_until": None,
-        "last_code": code,
-        "last_response": response,
-        "updated_at": utcnow(),
-    }
-    if message_id_header:
-        values["message_id"] = message_id_header
-    if sent_at:
-        values["sent_at"] = sent_at
-    return _record(message_id, attempt, values)
+    """Record the outcome of the claim ``attempt``; whether the claim still held."""
+    return _record(
+        _FINISH,
+        row_id=message_id,
+        attempt=attempt,
+        status=status,
+        code=code,
+        response=response,
+        now=utcnow(),
+        header=message_id_header,
+        sent_at=sent_at,
+    )
 
 
 def requeue(
@@ -157,40 +200,26 @@ def requeue(
     code: int | None,
     text: str,
     *,
-    attempt: int | None = None,
+    attempt: int,
 ) -> bool:
     """Put the row back in the queue, due after ``delay`` seconds; whether the claim still held."""
     return _record(
-        message_id,
-        attempt,
-        {
-            "status": MessageStatus.QUEUED,
-            "lease_until": None,
-            "due_at": now + timedelta(seconds=delay),
-            "enqueued_at": now + timedelta(seconds=delay),
-            "last_code": code,
-            "last_response": text,
-            "updated_at": now,
-        },
+        _REQUEUE,
+        row_id=message_id,
+        attempt=attempt,
+        due_at=now + timedelta(seconds=delay),
+        code=code,
+        response=text,
+        now=now,
     )
 
 
-def _record(message_id: int, attempt: int | None, values: dict[str, Any]) -> bool:
-    """Write ``values`` to the row if the claim holds; whether it did."""
-    conditions = [_MESSAGES.c.id == message_id, _MESSAGES.c.status == MessageStatus.SENDING]
-    if attempt is not None:
-        conditions.append(_MESSAGES.c.attempts == attempt)
-    return (
-        len(
-            _patiently(
-                update(_MESSAGES).where(*conditions).values(**values).returning(_MESSAGES.c.id)
-            )
-        )
-        == 1
-    )
+def _record(statement: Executable, **parameters: Any) -> bool:
+    """Run one of the claim-ending writes; whether it found the row under its claim."""
+    return len(_patiently(statement, parameters)) == 1
 
 
-def _patiently(statement: Executable) -> list[Any]:
+def _patiently(statement: Executable, parameters: dict[str, Any] | None = None) -> list[Any]:
     """Run one bookkeeping statement in its own transaction, riding out a short outage.
 
     A send that is not recorded is sent again by the sweep after the lease: a
@@ -204,7 +233,7 @@ def _patiently(statement: Executable) -> list[Any]:
 
     def run() -> list[Any]:
         with bookkeeping() as connection:
-            return list(connection.execute(statement).all())
+            return list(connection.execute(statement, parameters).all())
 
     return _retry_while_unreachable(
         run, patience=min(RECORD_PATIENCE, get_settings().claim_lease / 2)
