@@ -16,6 +16,7 @@ from roundtable.calendar import (
     Attendee,
     ParsedAttendee,
     build_calendar,
+    invite,
     parse_calendar,
     vtimezone,
 )
@@ -321,6 +322,7 @@ def test_a_thousand_calendars_share_one_vtimezone_per_zone_and_year(
 ) -> None:
     vtimezone.cache_clear()
     vtimezone_text.cache_clear()
+    invite._frame.cache_clear()
     new_york = make_event()
     zurich = make_event(timezone="Europe/Zurich", starts_at=datetime(2027, 5, 3, 8, tzinfo=UTC))
     outputs = set()
@@ -329,9 +331,10 @@ def test_a_thousand_calendars_share_one_vtimezone_per_zone_and_year(
         attendee = Attendee(email=f"invitee{number}@example.org", name=f"Invitee {number}")
         data = build_calendar(event, agenda, method="REQUEST", attendee=attendee, now=now)
         outputs.add(data.split(b"BEGIN:VEVENT")[0])
-    assert vtimezone.cache_info().misses == 2
-    info = vtimezone_text.cache_info()
-    assert (info.misses, info.hits) == (2, 998)
+    assert vtimezone.cache_info().misses == vtimezone_text.cache_info().misses == 2
+    # Everything but the invitee's own lines is written once per event and method.
+    frames = invite._frame.cache_info()
+    assert (frames.misses, frames.hits) == (2, 998)
     assert len(outputs) == 2
 
 
@@ -428,3 +431,45 @@ def test_icalendar_reads_the_same_instant_with_the_system_zone(
     data = build_calendar(event, [], method="REQUEST", attendee=None, now=now)
     vevent = Calendar.from_ical(data).walk("VEVENT")[0]
     assert vevent.decoded("DTSTART").astimezone(UTC) == event.starts_at
+
+
+def test_copies_of_one_mailing_differ_only_in_the_invitees_own_lines(
+    make_event: EventFactory, agenda: list[AgendaItem], now: datetime
+) -> None:
+    """The shared part of a mailing's calendars is written once; each copy is still its own."""
+    event = make_event()
+    other = Attendee(email="wang.xiaoming@mission.example.cn", name="王小明", role="moderator")
+    first, second = (
+        build_calendar(event, agenda, method="REQUEST", attendee=who, now=now, rsvp_url=url)
+        for who, url in ((INVITEE, RSVP_URL), (other, RSVP_URL + "-other"))
+    )
+    own = ("ATTENDEE", "DESCRIPTION", "URL", "DTSTAMP")
+    lines_of = [Calendar.from_ical(data).walk("VEVENT")[0] for data in (first, second)]
+    for name in {*lines_of[0], *lines_of[1]} - set(own):
+        assert lines_of[0].get(name) == lines_of[1].get(name), name
+    assert str(lines_of[1]["ATTENDEE"].params["CN"]) == "王小明"
+    assert lines_of[1]["URL"] == RSVP_URL + "-other"
+    assert RSVP_URL + "-other" in str(lines_of[1]["DESCRIPTION"])
+    assert lines_of[1]["ATTENDEE"].params["ROLE"] == "CHAIR"
+
+
+def test_a_change_to_the_event_reaches_the_next_calendar_at_once(
+    make_event: EventFactory, agenda: list[AgendaItem], now: datetime
+) -> None:
+    """The shared part is keyed by everything it says: an edit is never served stale."""
+    event = make_event()
+
+    def build() -> Any:
+        data = build_calendar(event, agenda, method="REQUEST", attendee=INVITEE, now=now)
+        return Calendar.from_ical(data).walk("VEVENT")[0]
+
+    assert build()["SEQUENCE"] == 0
+    event.title, event.room, event.sequence = "A New Title", "Trusteeship Council", 1
+    event.starts_at += timedelta(days=1)
+    event.ends_at += timedelta(days=1)
+    changed = build()
+    assert (str(changed["SUMMARY"]), changed["SEQUENCE"]) == ("A New Title", 1)
+    assert "Trusteeship Council" in str(changed["LOCATION"])
+    assert changed.decoded("DTSTART") == event.starts_at
+    event.status = EventStatus.CANCELLED
+    assert build()["STATUS"] == "CANCELLED"

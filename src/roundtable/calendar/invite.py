@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -119,46 +120,115 @@ def build_calendar(
         if instant.tzinfo is None:
             raise ValueError(f"{name} must be an aware datetime, got {instant!r}")
     cancelled = method == "CANCEL" or event.is_cancelled
-    zone = ZoneInfo(event.timezone)
-    starts = _wall_clock(event.starts_at, zone)
-    ends = _wall_clock(event.ends_at, zone)
+    frame = _frame(_Frame.of(event, method, cancelled=cancelled, with_alarm=with_alarm))
+    reply_url = None if cancelled else rsvp_url
+    own = VEvent()
+    own.add("DTSTAMP", now.astimezone(UTC).replace(microsecond=0))
+    description = describe(event, agenda, reply_url, cancelled=cancelled)
+    if description:
+        own.add("DESCRIPTION", _Text(description))
+    url = reply_url or event.webcast_url
+    if url:
+        own.add("URL", url)
+    if attendee is not None and method != "PUBLISH":
+        own.add("ATTENDEE", _attendee(attendee))
+    lines = {name: own.content_line(name, value).to_ical() + b"\r\n" for name, value in own.items()}
+    return b"".join(piece if isinstance(piece, bytes) else lines.get(piece, b"") for piece in frame)
 
+
+#: the properties that differ from one invitee's copy to the next: the rest is the frame
+_OWN_PROPERTIES = ("DTSTAMP", "DESCRIPTION", "URL", "ATTENDEE")
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What a calendar file shares with every other invitee's copy of the same message."""
+
+    method: str
+    cancelled: bool
+    with_alarm: bool
+    uid: str
+    sequence: int
+    starts: datetime
+    ends: datetime
+    timezone: str
+    #: the year on the venue's clock, which the VTIMEZONE describes
+    year: int
+    title: str
+    location: str
+    organizer: tuple[str, str]
+
+    @classmethod
+    def of(cls, event: Event, method: str, *, cancelled: bool, with_alarm: bool) -> _Frame:
+        zone = ZoneInfo(event.timezone)
+        return cls(
+            method=method,
+            cancelled=cancelled,
+            with_alarm=with_alarm and not cancelled,
+            uid=event.uid,
+            sequence=event.sequence,
+            starts=_wall_clock(event.starts_at, zone),
+            ends=_wall_clock(event.ends_at, zone),
+            timezone=event.timezone,
+            year=event.starts_at.astimezone(zone).year,
+            title=event.title,
+            location=", ".join(part for part in (event.venue, event.room, event.address) if part),
+            organizer=(event.organizer_email, event.organizer_name),
+        )
+
+
+@lru_cache(maxsize=64)
+def _frame(facts: _Frame) -> tuple[bytes | str, ...]:
+    """The calendar with a named gap where each invitee's own properties go.
+
+    A mailing writes the same calendar for thousands of invitees but for four
+    properties; the rest is serialised once. The gaps are marked by placeholder
+    lines, which cannot be forged: a line break in any text is escaped.
+    """
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("METHOD", method)
+    calendar.add("METHOD", facts.method)
 
     vevent = VEvent()
-    vevent.add("UID", _Text(event.uid))
-    vevent.add("SEQUENCE", event.sequence)
-    vevent.add("DTSTAMP", now.astimezone(UTC).replace(microsecond=0))
-    vevent.add("DTSTART", starts)
-    vevent.add("DTEND", ends)
-    vevent.add("SUMMARY", _Text(event.title))
-    location = ", ".join(part for part in (event.venue, event.room, event.address) if part)
-    if location:
-        vevent.add("LOCATION", _Text(location))
-    reply_url = None if cancelled else rsvp_url
-    description = describe(event, agenda, reply_url, cancelled=cancelled)
-    if description:
-        vevent.add("DESCRIPTION", _Text(description))
-    url = reply_url or event.webcast_url
-    if url:
-        vevent.add("URL", url)
-    vevent.add("ORGANIZER", _address(event.organizer_email, event.organizer_name))
-    if attendee is not None and method != "PUBLISH":
-        vevent.add("ATTENDEE", _attendee(attendee))
-    vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("UID", _Text(facts.uid))
+    vevent.add("SEQUENCE", facts.sequence)
+    vevent.add("DTSTART", facts.starts)
+    vevent.add("DTEND", facts.ends)
+    vevent.add("SUMMARY", _Text(facts.title))
+    if facts.location:
+        vevent.add("LOCATION", _Text(facts.location))
+    vevent.add("ORGANIZER", _address(*facts.organizer))
+    for name in _OWN_PROPERTIES:
+        vevent.add(name, vText(_placeholder(name)))
+    vevent.add("STATUS", "CANCELLED" if facts.cancelled else "CONFIRMED")
     vevent.add("TRANSP", "OPAQUE")
     vevent.add("CLASS", "PUBLIC")
-    if with_alarm and not cancelled:
-        vevent.add_component(_alarm(event.title))
+    if facts.with_alarm:
+        vevent.add_component(_alarm(facts.title))
     calendar.add_component(vevent)
     # The VTIMEZONE comes before the event, as written out once for the zone and year.
-    timezone = vtimezone_text(event.timezone, event.starts_at.astimezone(zone).year)
+    timezone = vtimezone_text(facts.timezone, facts.year)
     head, event_start, rest = bytes(calendar.to_ical()).partition(b"BEGIN:VEVENT\r\n")
-    return head + timezone + event_start + rest
+    pieces: list[bytes | str] = []
+    lines: list[bytes] = []
+    # A folded line continues after CRLF and a space, so no piece of one is a placeholder.
+    for line in (head + timezone + event_start + rest).split(b"\r\n")[:-1]:
+        name = _PLACEHOLDERS.get(line)
+        if name is None:
+            lines.append(line + b"\r\n")
+        else:
+            pieces += [b"".join(lines), name]
+            lines = []
+    return (*pieces, b"".join(lines))
+
+
+def _placeholder(name: str) -> str:
+    return f"roundtable-own-{name.lower()}"
+
+
+_PLACEHOLDERS = {f"{name}:{_placeholder(name)}".encode("ascii"): name for name in _OWN_PROPERTIES}
 
 
 def describe(
