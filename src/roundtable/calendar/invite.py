@@ -215,11 +215,11 @@ def _frame(facts: _Frame) -> tuple[bytes | str, ...]:
     lines: list[bytes] = []
     # A folded line continues after CRLF and a space, so no piece of one is a placeholder.
     for line in (head + timezone + event_start + rest).split(b"\r\n")[:-1]:
-        name = _PLACEHOLDERS.get(line)
-        if name is None:
+        gap = _PLACEHOLDERS.get(line)
+        if gap is None:
             lines.append(line + b"\r\n")
         else:
-            pieces += [b"".join(lines), name]
+            pieces += [b"".join(lines), gap]
             lines = []
     return (*pieces, b"".join(lines))
 
