@@ -27,9 +27,15 @@ class CountingHandler:
     def __init__(self) -> None:
         self.count = 0
         self.recipients: list[str] = []
+        #: ``time.monotonic()`` of the first and the latest message received
+        self.first_at: float | None = None
+        self.last_at: float | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
+        self.last_at = time.monotonic()
+        if self.first_at is None:
+            self.first_at = self.last_at
         self.recipients.extend(envelope.rcpt_tos)
         return "250 OK"
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from roundtable.db import read_session, write_session
 from roundtable.delivery import doorbell
 from roundtable.delivery.claims import claim
 from roundtable.delivery.sweep import sweep
 from roundtable.mail.model import Message, MessageStatus
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.mail.outbox import OutgoingMessage, queue_for_invitations, queue_messages
 from roundtable.schedule.rules import MISSED_AFTER
 from roundtable.types import utcnow
 from tests.delivery.outbox_support import invitations_on_new_event
@@ -74,6 +74,62 @@ def test_future_rows_wait_for_the_dispatcher(engine: Engine, rung: list[int]) ->
     assert rung == []
     assert sweep(utcnow()).announced == []
     assert len(sweep(later + timedelta(seconds=1)).announced) == 2
+
+
+def test_a_mailing_made_by_the_database_matches_rows_sent_one_by_one(
+    engine: Engine, rung: list[int]
+) -> None:
+    """``queue_for_invitations`` writes from the invitation table what ``queue_messages`` writes."""
+    event_id, ids = invitations_on_new_event(4)
+    later = utcnow() + timedelta(days=2)
+    context = {"sequence": 3, "note": "مرحبا 你好"}
+    with write_session() as session:
+        by_rows = queue_messages(
+            session,
+            _outgoing(event_id, ids[:2], mailing="reminder:3600@0", due_at=later, context=context),
+        )
+        by_database = queue_for_invitations(
+            session,
+            ids,
+            event_id=event_id,
+            kind="invitation",
+            mailing="reminder:3600@0",
+            due_at=later,
+            context=context,
+        )
+        now_rows = queue_for_invitations(
+            session, ids[:3], event_id=event_id, kind="invitation", mailing="invitation"
+        )
+    assert len(by_rows) == 2 and len(by_database) == 2, "existing rows are left alone"
+    assert sorted(rung) == sorted(now_rows) and len(now_rows) == 3
+    with read_session() as session:
+        rows = {row.id: row for row in session.exec(select(Message)).all()}
+
+    def shape(row: Message) -> tuple[object, ...]:
+        return (
+            row.event_id,
+            row.kind,
+            row.mailing,
+            row.status,
+            row.due_at,
+            row.enqueued_at,
+            row.context,
+            row.attempts,
+            row.lease_until,
+        )
+
+    shapes = [shape(rows[i]) for i in by_rows + by_database]
+    assert shapes == [shapes[0]] * 4
+    assert rows[by_database[0]].context == context
+    assert {rows[i].invitation_id for i in by_rows + by_database} == set(ids)
+    assert all(rows[i].enqueued_at is not None for i in now_rows), "announced when due now"
+    with write_session() as session:
+        again = queue_for_invitations(
+            session, ids, event_id=event_id, kind="invitation", mailing="invitation"
+        )
+    with read_session() as session:
+        added = session.exec(select(Message).where(col(Message.id).in_(again))).all()
+    assert [row.invitation_id for row in added] == [ids[3]], "only the one without a row"
 
 
 def test_a_row_is_claimed_once(engine: Engine, rung: list[int]) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.mail.outbox import queue_for_invitations
 
 
 def queue_mailing(
@@ -34,18 +34,12 @@ def queue_mailing(
             Invitation.event_id == event.id, col(Invitation.status).in_(list(statuses))
         )
     ).all()
-    return queue_messages(
+    return queue_for_invitations(
         session,
-        [
-            OutgoingMessage(
-                event_id=event.id,
-                invitation_id=int(invitation_id),
-                kind=kind,
-                mailing=mailing,
-                due_at=due_at,
-                context=dict(context or {}),
-            )
-            for invitation_id in recipients
-            if invitation_id is not None
-        ],
+        [int(invitation_id) for invitation_id in recipients if invitation_id is not None],
+        event_id=event.id,
+        kind=kind,
+        mailing=mailing,
+        due_at=due_at,
+        context=context,
     )

@@ -13,7 +13,7 @@ from roundtable.db import write_session
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.service import schedule_for
 
 Progress = Callable[[int, int], None]
@@ -60,19 +60,14 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
                     for invitation_id, salt in salts.items()
                 ],
             )
-            queue_messages(
+            queue_for_invitations(
                 session,
-                [
-                    OutgoingMessage(
-                        event_id=event.id,
-                        invitation_id=invitation_id,
-                        kind="invitation",
-                        mailing="invitation",
-                        due_at=now,
-                        context={"sequence": event.sequence},
-                    )
-                    for invitation_id in chunk
-                ],
+                chunk,
+                event_id=event.id,
+                kind="invitation",
+                mailing="invitation",
+                due_at=now,
+                context={"sequence": event.sequence},
             )
             schedule_for(session, event, chunk, now)
             if progress:

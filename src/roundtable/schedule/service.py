@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.mail.model import Message, MessageStatus
-from roundtable.mail.outbox import OutgoingMessage, queue_messages
+from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.rules import SCHEDULED_KINDS, future_mailings
 
 #: invitations that scheduled mail may concern (who actually gets it is decided at send time)
@@ -23,20 +23,20 @@ def schedule_for(
 ) -> int:
     """Create the future reminder and nudge rows for these invitations; return how many."""
     assert event.id is not None
-    mailings = future_mailings(event, now)
-    outgoing = [
-        OutgoingMessage(
-            event_id=event.id,
-            invitation_id=invitation_id,
-            kind=mailing.kind,
-            mailing=mailing.key,
-            due_at=mailing.due_at,
-            context={"sequence": event.sequence},
+    return sum(
+        len(
+            queue_for_invitations(
+                session,
+                invitation_ids,
+                event_id=event.id,
+                kind=mailing.kind,
+                mailing=mailing.key,
+                due_at=mailing.due_at,
+                context={"sequence": event.sequence},
+            )
         )
-        for mailing in mailings
-        for invitation_id in invitation_ids
-    ]
-    return len(queue_messages(session, outgoing))
+        for mailing in future_mailings(event, now)
+    )
 
 
 def resync_schedule(session: Session, event: Event, now: datetime) -> int:
