@@ -255,6 +255,13 @@ def test_there_is_exactly_one_beat() -> None:
     assert replicas == 1, "a second beat would schedule every periodic task twice"
 
 
+def test_the_fanout_benchmark_measures_the_workers_as_compose_runs_them() -> None:
+    from bench.fanout import WORKER_CONCURRENCY
+
+    words = command_words(service("worker")["command"])
+    assert f"--concurrency={WORKER_CONCURRENCY}" in words
+
+
 def test_beat_keeps_its_schedule_file_where_it_may_write() -> None:
     words = command_words(service("beat")["command"])
     schedule = option_value(words, "--schedule") or option_value(words, "-s")

@@ -124,19 +124,22 @@ def redacted_url(url: str) -> str:
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     """The SMTP envelope from the headers: ``From`` and every ``To``/``Cc``/``Bcc`` address."""
-    senders = getaddresses([str(value) for value in message.get_all("From", [])])
+    senders = getaddresses(_header_texts(message, "from"))
     if len(senders) != 1 or not senders[0][1]:
         raise ValueError("a message needs exactly one From address")
     recipients = [
         address
-        for _name, address in getaddresses(
-            [str(value) for name in ("To", "Cc", "Bcc") for value in message.get_all(name, [])]
-        )
+        for _name, address in getaddresses(_header_texts(message, "to", "cc", "bcc"))
         if address
     ]
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     return senders[0][1], recipients
+
+
+def _header_texts(message: EmailMessage, *names: str) -> list[str]:
+    """The texts of these headers as stored (reading ``message[name]`` would parse each)."""
+    return [str(value) for key, value in message.raw_items() if key.lower() in names]
 
 
 def wire_bytes(message: EmailMessage) -> bytes:
