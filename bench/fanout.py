@@ -24,6 +24,9 @@ from typing import Any
 
 from bench.common import ROOT, Timer, peak_rss_mb, process_tree, smtp_sink, throwaway_postgres
 
+#: the ceiling is measured this many times after the pipeline, and the best one kept
+CEILING_RUNS = 3
+
 #: the worker's children, as compose.yaml starts it (a test checks the two agree)
 WORKER_CONCURRENCY = 4
 
@@ -206,7 +209,9 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
         first_after = handler.first_at - started
         steady = (received - 1) / max(handler.last_at - handler.first_at, 1e-9)
         payload = one_invitation_bytes()
-        raw = ceiling(port, payload, count)
+        # The best of three: a ceiling caught in a slow moment would flatter the ratio.
+        ceilings = [ceiling(port, payload, count) for _ in range(CEILING_RUNS)]
+        raw = max(ceilings)
     rate = count / pipeline_seconds
     return {
         "invitations": count,
@@ -216,6 +221,7 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
         "steady_per_s": round(steady, 1),
         "pipeline_per_s": round(rate, 1),
         "ceiling_per_s": round(raw, 1),
+        "ceiling_runs_per_s": [round(value, 1) for value in ceilings],
         "ratio": round(rate / raw, 3),
         "message_bytes": len(payload),
         "worker_peak_rss_mb": round(memory, 1),
@@ -232,6 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"fanout: {result['invitations']} invitations in the pipeline at "
         f"{result['pipeline_per_s']}/s; sink ceiling {result['ceiling_per_s']}/s "
+        f"(best of {result['ceiling_runs_per_s']}) "
         f"(ratio {result['ratio']}); worker peak RSS {result['worker_peak_rss_mb']} MiB; "
         f"{result['message_bytes']} bytes per message; queueing took "
         f"{result['queue_seconds']} s, the first message arrived after "

@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from roundtable import db
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
+from roundtable.mail import render
 from roundtable.types import utcnow
 from workers.app import app
 
@@ -57,6 +58,12 @@ def enqueue_messages(message_ids: Sequence[int]) -> None:
     with app.producer_or_acquire() as producer:
         for start in range(0, len(ids), size):
             send_messages.apply_async((ids[start : start + size],), producer=producer)
+
+
+@worker_init.connect
+def _ready_to_render(**_: Any) -> None:
+    # In the parent, before the pool forks: every child starts with compiled templates.
+    render.warm_up()
 
 
 @worker_process_init.connect

@@ -241,3 +241,25 @@ def test_css_is_inlined_once_per_template_not_per_message() -> None:
     assert loads["invitation/body.html.j2"] == 1
     assert loads["_layout.html.j2"] == 1
     assert 'class="p" style="margin: 0 0 16px"' in pages[2]
+
+
+def test_after_warming_up_no_message_loads_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker warms up before forking: its children render without reading a file."""
+    from roundtable.mail import render as rendering
+
+    rendering.environment.cache_clear()
+    rendering.warm_up()
+    loads: list[str] = []
+    loader = environment().loader
+    assert isinstance(loader, InliningLoader)
+    original = loader.get_source
+
+    def counting(env: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        loads.append(template)
+        return original(env, template)
+
+    monkeypatch.setattr(loader, "get_source", counting)
+    for kind in KINDS:
+        for contact in (None, french_contact(), arabic_contact()):
+            render(kind, sample_context(kind, contact))
+    assert loads == []

@@ -81,6 +81,20 @@ def environment() -> Environment:
     return build_environment(InliningLoader(templates_dir()))
 
 
+def warm_up() -> None:
+    """Compile every template and read every catalog and locale now, not on first send.
+
+    A worker calls this before it forks its children, so they share the result;
+    the first message of each child otherwise took some 70 ms instead of 1.
+    """
+    env = environment()
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)
+    for language in i18n.BABEL_LOCALES:
+        i18n.translations(language)
+        i18n.text_direction(language)  # reads the locale's data, which Babel loads lazily
+
+
 def build_environment(loader: BaseLoader) -> Environment:
     env = Environment(
         loader=loader,
