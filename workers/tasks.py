@@ -60,6 +60,12 @@ def enqueue_messages(message_ids: Sequence[int]) -> None:
             send_messages.apply_async((ids[start : start + size],), producer=producer)
 
 
+def connect_to_broker() -> None:
+    """Open this process's connection for publishing now (see ``doorbell.prepare``)."""
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+
+
 @worker_init.connect
 def _ready_to_render(**_: Any) -> None:
     # In the parent, before the pool forks: every child starts with compiled templates.

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
+from roundtable.delivery import doorbell
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
@@ -30,6 +31,7 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
     scheduled for these invitations in the same transaction.
     """
     secret = get_settings().resolved_secret_key()
+    doorbell.prepare()
     with write_session() as session:
         event = get_live_event(session, slug)
         assert event.id is not None
