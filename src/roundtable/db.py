@@ -96,7 +96,10 @@ def reset_engines() -> None:
 
 
 def _bookkeeping_engine(url: URL) -> Engine:
-    """PostgreSQL connections whose commits do not wait for the disk (see :func:`bookkeeping`).
+    """PostgreSQL connections in autocommit whose commits do not wait for the disk.
+
+    Each bookkeeping statement is a transaction of its own (see :func:`bookkeeping`),
+    so autocommit spares the ``BEGIN`` and ``COMMIT`` round trips around it.
 
     No ping before each use, a round trip per message: the bookkeeping retries a
     statement that meets a dead connection, and that failure renews the whole pool.
@@ -113,7 +116,7 @@ def _bookkeeping_engine(url: URL) -> Engine:
 
 @contextmanager
 def bookkeeping() -> Iterator[Connection]:
-    """One short transaction of the outbox's bookkeeping: claims, leases, outcomes.
+    """One statement of the outbox's bookkeeping (claims, leases, outcomes), its own transaction.
 
     On PostgreSQL its commit is acknowledged before the WAL reaches the disk
     (``synchronous_commit off``, set once per connection): a crash of the database
