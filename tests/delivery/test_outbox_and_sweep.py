@@ -130,6 +130,14 @@ def test_a_mailing_made_by_the_database_matches_rows_sent_one_by_one(
     with read_session() as session:
         added = session.exec(select(Message).where(col(Message.id).in_(again))).all()
     assert [row.invitation_id for row in added] == [ids[3]], "only the one without a row"
+    _other_event, others = invitations_on_new_event(1)
+    with write_session() as session:
+        assert (
+            queue_for_invitations(
+                session, others, event_id=event_id, kind="invitation", mailing="x"
+            )
+            == []
+        ), "another event's invitation is not written under this event"
 
 
 def test_a_row_is_claimed_once(engine: Engine, rung: list[int]) -> None:

@@ -99,7 +99,8 @@ def queue_for_invitations(
     The rows are written by ``INSERT … SELECT`` from the invitation table, a
     thousand invitations per statement, so what travels is the list of ids: for
     a mailing to thousands this is several times faster than sending every row's
-    values. Returns the ids of the rows inserted (not those that existed).
+    values. Ids of another event's invitations are skipped. Returns the ids of the
+    rows inserted (not those that existed).
     """
     now = utcnow()
     due = due_at or now
@@ -107,7 +108,7 @@ def queue_for_invitations(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = {
-        "event_id": literal(event_id, Integer),
+        "event_id": _INVITATIONS.c.event_id,
         "invitation_id": _INVITATIONS.c.id,
         "kind": literal(kind, String),
         "mailing": literal(mailing, String),
@@ -123,7 +124,9 @@ def queue_for_invitations(
     connection = session.connection()
     ids = list(invitation_ids)
     for start in range(0, len(ids), 1000):
-        rows = select(*columns.values()).where(_INVITATIONS.c.id.in_(ids[start : start + 1000]))
+        rows = select(*columns.values()).where(
+            _INVITATIONS.c.event_id == event_id, _INVITATIONS.c.id.in_(ids[start : start + 1000])
+        )
         statement = (
             insert(_MESSAGES)
             .from_select(list(columns), rows)
