@@ -7,12 +7,12 @@ from roundtable.invitations.model import Invitation
 from tests.factories import make_contact, make_event
 
 
-def invitations_on_new_event(count: int) -> tuple[int, list[int]]:
-    """A new event with ``count`` invitations; its id and theirs."""
+def invitations_on_new_event(count: int, slug: str = "roundtable") -> tuple[int, list[int]]:
+    """A new event with ``count`` invitations of new contacts; its id and theirs."""
     with write_session() as session:
-        event = make_event()
+        event = make_event(slug)
         session.add(event)
-        contacts = [make_contact(n) for n in range(count)]
+        contacts = [make_contact(n, email=f"guest{n}@{slug}.example.org") for n in range(count)]
         session.add_all(contacts)
         session.flush()
         invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]

@@ -130,7 +130,7 @@ def test_a_mailing_made_by_the_database_matches_rows_sent_one_by_one(
     with read_session() as session:
         added = session.exec(select(Message).where(col(Message.id).in_(again))).all()
     assert [row.invitation_id for row in added] == [ids[3]], "only the one without a row"
-    _other_event, others = invitations_on_new_event(1)
+    _other_event, others = invitations_on_new_event(1, slug="another")
     with write_session() as session:
         assert (
             queue_for_invitations(
