@@ -63,7 +63,8 @@ def enqueue_messages(message_ids: Sequence[int]) -> None:
 def connect_to_broker() -> None:
     """Open this process's connection for publishing now (see ``doorbell.prepare``)."""
     with app.producer_or_acquire() as producer:
-        producer.connection.ensure_connection(max_retries=1)
+        # Declaring the queue goes through the channel a publish uses, which connects it.
+        producer.maybe_declare(app.amqp.queues[app.conf.task_default_queue])
 
 
 @worker_init.connect

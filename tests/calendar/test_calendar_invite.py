@@ -473,3 +473,23 @@ def test_a_change_to_the_event_reaches_the_next_calendar_at_once(
     assert changed.decoded("DTSTART") == event.starts_at
     event.status = EventStatus.CANCELLED
     assert build()["STATUS"] == "CANCELLED"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["roundtable;own;description", "roundtable-own-description", "DESCRIPTION:roundtable;own;url"],
+)
+def test_no_title_can_pass_for_an_invitees_own_line(
+    make_event: EventFactory, agenda: list[AgendaItem], now: datetime, title: str
+) -> None:
+    """The alarm repeats the title under DESCRIPTION: it stays the title, escaped."""
+    event = make_event(title=title)
+    data = build_calendar(
+        event, agenda, method="REQUEST", attendee=INVITEE, now=now, rsvp_url=RSVP_URL
+    )
+    vevent = Calendar.from_ical(data).walk("VEVENT")[0]
+    (alarm,) = vevent.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == title
+    assert str(vevent["SUMMARY"]) == title
+    assert RSVP_URL in str(vevent["DESCRIPTION"]) and vevent["URL"] == RSVP_URL
+    assert b"roundtable;own" not in data, "every gap was filled"

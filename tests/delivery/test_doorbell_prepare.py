@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import redis
 
 from roundtable.config import get_settings
 from roundtable.delivery import doorbell
+from tests.broker import celery_broker
 from workers import app as celery_app
 from workers.tasks import enqueue_messages
 
@@ -28,18 +27,40 @@ def test_nothing_to_prepare_without_a_broker_or_with_a_bell_installed(
         doorbell.install(None)
 
 
-def test_the_prepared_connection_carries_the_next_ring(
-    env: pytest.MonkeyPatch, redis_url: str, monkeypatch: pytest.MonkeyPatch
+def _connections_to(client: redis.Redis, url: str) -> int:
+    """Clients connected to the database of ``url``."""
+    index = int(url.rsplit("/", 1)[1])
+    return sum(1 for c in client.client_list() if int(c["db"]) == index)
+
+
+def test_preparing_opens_the_connection_the_next_ring_uses(
+    env: pytest.MonkeyPatch, redis_url: str
 ) -> None:
     env.setenv("ROUNDTABLE_BROKER_URL", redis_url)
     get_settings.cache_clear()
-    monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
-    failures: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda hook: failures.append(hook.exc_value))
-    thread = doorbell.prepare()
-    assert thread is not None
-    thread.join(timeout=30)
-    assert not thread.is_alive() and failures == []
-    enqueue_messages([1, 2, 3])
-    queued = redis.Redis.from_url(redis_url).llen(celery_app.conf.task_default_queue)
-    assert queued == 1, "one task for the three rows"
+    client = redis.Redis.from_url(redis_url)
+    with celery_broker(redis_url):
+        before = _connections_to(client, redis_url)
+        thread = doorbell.prepare()
+        assert thread is not None
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        prepared = _connections_to(client, redis_url)
+        assert prepared > before, "prepared: connected ahead of the ring"
+        enqueue_messages([1, 2, 3])
+        assert _connections_to(client, redis_url) == prepared, "the ring opened none of its own"
+        assert client.llen(celery_app.conf.task_default_queue) == 1, "one task, three rows"
+
+
+def test_preparing_against_an_unreachable_broker_fails_quietly(
+    env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+    env.setenv("ROUNDTABLE_BROKER_URL", closed)
+    get_settings.cache_clear()
+    with celery_broker(closed), caplog.at_level("DEBUG", logger="roundtable.delivery.doorbell"):
+        thread = doorbell.prepare()
+        assert thread is not None
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    assert "could not prepare the broker connection" in caplog.text

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.faults.services import PrivateRedis, celery_broker
+from tests.broker import celery_broker
+from tests.faults.services import PrivateRedis
 from tests.faults.stack import FAST, Stack
 from tests.mail.smtp_server import SmtpSink
 

@@ -13,13 +13,11 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import redis
 
 from tests.ports import free_port
-from workers import app as celery_app
 
 
 class PrivateRedis:
@@ -87,31 +85,6 @@ class PrivateRedis:
             return bool(client.exists(key))
         finally:
             client.close()
-
-
-@contextlib.contextmanager
-def celery_broker(url: str) -> Iterator[None]:
-    """Point this process's Celery app (the doorbell's producer) at ``url``, then back.
-
-    The app keeps a connection pool made from the URL it first saw; it is dropped
-    so that the next publish connects to the new broker.
-    """
-    previous = celery_app.conf.broker_url
-    _switch_broker(url)
-    try:
-        yield
-    finally:
-        _switch_broker(previous)
-
-
-def _switch_broker(url: str) -> None:
-    pool = celery_app._pool
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app.conf.broker_url = url
-    if pool is not None:
-        with contextlib.suppress(Exception):
-            pool.force_close_all()
 
 
 class TcpProxy:

@@ -183,7 +183,7 @@ def _frame(facts: _Frame) -> tuple[bytes | str, ...]:
 
     A mailing writes the same calendar for thousands of invitees but for four
     properties; the rest is serialised once. The gaps are marked by placeholder
-    lines, which cannot be forged: a line break in any text is escaped.
+    lines, which no text can forge (see :class:`_Placeholder`).
     """
     calendar = Calendar()
     calendar.add("PRODID", PRODID)
@@ -201,7 +201,7 @@ def _frame(facts: _Frame) -> tuple[bytes | str, ...]:
         vevent.add("LOCATION", _Text(facts.location))
     vevent.add("ORGANIZER", _address(*facts.organizer))
     for name in _OWN_PROPERTIES:
-        vevent.add(name, vText(_placeholder(name)))
+        vevent.add(name, _Placeholder(_placeholder(name)))
     vevent.add("STATUS", "CANCELLED" if facts.cancelled else "CONFIRMED")
     vevent.add("TRANSP", "OPAQUE")
     vevent.add("CLASS", "PUBLIC")
@@ -225,7 +225,19 @@ def _frame(facts: _Frame) -> tuple[bytes | str, ...]:
 
 
 def _placeholder(name: str) -> str:
-    return f"roundtable-own-{name.lower()}"
+    return f"roundtable;own;{name.lower()}"
+
+
+class _Placeholder(vText):
+    """A gap's marker, written as it is: with semicolons, which every text escapes.
+
+    Text written into the frame (a title, a place, the alarm's DESCRIPTION) has
+    each ``;`` escaped as ``\\;``, so no event, however named, can produce a line
+    that reads as a gap.
+    """
+
+    def to_ical(self) -> bytes:
+        return str(self).encode("ascii")
 
 
 _PLACEHOLDERS = {f"{name}:{_placeholder(name)}".encode("ascii"): name for name in _OWN_PROPERTIES}

@@ -188,7 +188,7 @@ def finish(
         code=code,
         response=response,
         now=utcnow(),
-        header=message_id_header,
+        header=message_id_header or None,
         sent_at=sent_at,
     )
 

@@ -293,12 +293,12 @@ def _set_address(message: EmailMessage, name: str, pair: tuple[str, str]) -> Non
     """Set an address header from its name and address, quoted by ``Address``.
 
     ASCII that fits on one line is stored as that text, which is exactly what the
-    parsed header would write; anything else (a name in Arabic, a long line) is
-    parsed, to be encoded and folded by the policy.
+    parsed header would write; anything else (a name in Arabic, a long line, a name
+    that looks like an encoded word) is parsed, to be encoded and folded by the policy.
     """
     display_name, email = clean(pair[0]), clean(pair[1])
     text = str(Address(display_name=display_name, addr_spec=email))
-    if text.isascii() and len(name) + 2 + len(text) <= _MAX_7BIT_LINE:
+    if text.isascii() and "=?" not in text and len(name) + 2 + len(text) <= _MAX_7BIT_LINE:
         message.set_raw(name, text)
     else:
         message[name] = text
