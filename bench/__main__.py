@@ -49,7 +49,8 @@ class Target:
 #: Pipeline throughput as a share of the SMTP sink's own ceiling: the whole pipeline should
 #: keep an SMTP server at least half as busy as a bare client feeding it ready messages.
 FANOUT_SHARE_OF_CEILING = Target("≥ 50% of the ceiling", 0.5, at_least=True)
-#: A Celery worker (2 prefork children) sending 20,000 invitations must fit a small VM.
+#: A Celery worker (4 prefork children, as compose.yaml runs it) sending 20,000 invitations
+#: must fit a small VM: all its processes together, each shared page counted once.
 WORKER_MEMORY = Target("< 300 MiB", 300)
 #: The RSVP issue's targets: a reply is recorded within 100 ms even at 32 connections,
 #: and the page serves at least half as fast as a bare endpoint under the same server.
@@ -107,13 +108,21 @@ def fanout_figures(result: Mapping[str, Any]) -> list[Figure]:
             ceiling,
             FANOUT_SHARE_OF_CEILING,
         ),
-        Figure(
-            "worker peak RSS",
-            f"{result['worker_peak_rss_mb']} MiB",
-            result["worker_peak_rss_mb"],
-            target=WORKER_MEMORY,
-        ),
+        worker_memory_figure(result),
     ]
+
+
+def worker_memory_figure(result: Mapping[str, Any], baseline: str = "—") -> Figure:
+    """The whole worker's memory at the end of the run: every process, shared pages once."""
+    return Figure(
+        f"worker memory, {result['invitations']:,} invitations (its "
+        f"{result['worker_processes']} processes together, PSS)",
+        f"{result['worker_total_pss_mb']} MiB (largest process: peak RSS "
+        f"{result['worker_peak_rss_mb']} MiB)",
+        result["worker_total_pss_mb"],
+        baseline,
+        WORKER_MEMORY,
+    )
 
 
 def memory_figures(
@@ -121,19 +130,13 @@ def memory_figures(
 ) -> list[Figure]:
     """The large fan-out; the 2,000-invitation run of the same session is its baseline."""
     baseline = (
-        f"{smaller_run['worker_peak_rss_mb']} MiB with {smaller_run['invitations']:,} invitations"
+        f"{smaller_run['worker_total_pss_mb']} MiB with {smaller_run['invitations']:,} invitations"
         if smaller_run
         else "—"
     )
     invitations = int(result["invitations"])
     return [
-        Figure(
-            f"worker peak RSS, {invitations:,} invitations",
-            f"{result['worker_peak_rss_mb']} MiB",
-            result["worker_peak_rss_mb"],
-            baseline,
-            WORKER_MEMORY,
-        ),
+        worker_memory_figure(result, baseline),
         Figure(
             "invitations received by the SMTP sink",
             f"{result['received']:,} of {invitations:,}",

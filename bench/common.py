@@ -85,6 +85,23 @@ def peak_rss_mb(pids: list[int]) -> float:
     return max(peaks, default=0.0)
 
 
+def total_pss_mb(pids: list[int]) -> float:
+    """The processes' memory together, shared pages split among them (``Pss``), in MiB.
+
+    A prefork worker's children share most of their pages with the parent, so
+    adding up their resident sizes would count those pages once per process.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, PermissionError):
+            continue
+    return total / 1024
+
+
 def process_tree(pid: int) -> list[int]:
     """``pid`` and all its descendants."""
     found = [pid]

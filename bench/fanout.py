@@ -22,7 +22,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Timer, peak_rss_mb, process_tree, smtp_sink, throwaway_postgres
+from bench.common import (
+    ROOT,
+    Timer,
+    peak_rss_mb,
+    process_tree,
+    smtp_sink,
+    throwaway_postgres,
+    total_pss_mb,
+)
 
 #: the ceiling is measured this many times after the pipeline, and the best one kept
 CEILING_RUNS = 3
@@ -199,7 +207,9 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
                         raise SystemExit(f"the worker died:\n{log.read_text()}")
                     time.sleep(0.01 if handler.count < count else 0.05)
             pipeline_seconds = queueing.seconds + total.seconds
-            memory = peak_rss_mb(process_tree(worker.pid))
+            processes = process_tree(worker.pid)
+            memory = peak_rss_mb(processes)
+            together = total_pss_mb(processes)
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             try:
@@ -229,6 +239,8 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
         "ratio": round(rate / raw, 3),
         "message_bytes": len(payload),
         "worker_peak_rss_mb": round(memory, 1),
+        "worker_processes": len(processes),
+        "worker_total_pss_mb": round(together, 1),
         "worker_concurrency": concurrency,
     }
 
@@ -243,7 +255,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"fanout: {result['invitations']} invitations in the pipeline at "
         f"{result['pipeline_per_s']}/s; sink ceiling {result['ceiling_per_s']}/s "
         f"(best of {result['ceiling_runs_per_s']}) "
-        f"(ratio {result['ratio']}); worker peak RSS {result['worker_peak_rss_mb']} MiB; "
+        f"(ratio {result['ratio']}); worker peak RSS {result['worker_peak_rss_mb']} MiB "
+        f"(its {result['worker_processes']} processes together: "
+        f"{result['worker_total_pss_mb']} MiB PSS); "
         f"{result['message_bytes']} bytes per message; queueing took "
         f"{result['queue_seconds']} s, the first message arrived after "
         f"{result['first_message_after_s']} s, then {result['steady_per_s']}/s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -74,6 +75,9 @@ def _warm_up_before_fork(**_: Any) -> None:
     # message). The engine opens no connection here; children make their own.
     render.warm_up()
     db.get_engine()
+    # What the parent holds now is shared with every child: keep the collector from
+    # writing to those objects (which would copy their pages into each child).
+    gc.freeze()
 
 
 @worker_process_init.connect
