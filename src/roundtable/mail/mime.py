@@ -327,10 +327,15 @@ def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
+def raw_headers(message: EmailMessage, *names: str) -> list[str]:
+    """The texts of these headers as stored, without parsing them (``message[name]`` would)."""
+    wanted = {name.lower() for name in names}
+    return [str(value) for key, value in message.raw_items() if key.lower() in wanted]
+
+
 def raw_header(message: EmailMessage, name: str) -> str | None:
-    """The header's text as stored, without parsing it (``message[name]`` parses it)."""
-    wanted = name.lower()
-    return next((str(value) for key, value in message.raw_items() if key.lower() == wanted), None)
+    """The first such header's text as stored (see :func:`raw_headers`)."""
+    return next(iter(raw_headers(message, name)), None)
 
 
 def _written(part: EmailMessage) -> bytes | None:

@@ -7,7 +7,7 @@ asking twice for the same mailing to the same invitee yields one row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -65,7 +65,7 @@ def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> lis
         }
         for m in messages
     ]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     inserted: list[int] = []
     due_now: list[int] = []
     # One statement compiled once, its parameters sent in batches ("insertmanyvalues"):
@@ -105,8 +105,7 @@ def queue_for_invitations(
     now = utcnow()
     due = due_at or now
     announced = now if due <= now and doorbell.is_listening() else None
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     columns = {
         "event_id": _INVITATIONS.c.event_id,
         "invitation_id": _INVITATIONS.c.id,
@@ -137,6 +136,11 @@ def queue_for_invitations(
     if due <= now:
         ring_after_commit(session, inserted)
     return inserted
+
+
+def _insert_for(session: Session) -> Callable[[Table], Any]:
+    """The database's own ``insert``, which knows ``ON CONFLICT DO NOTHING``."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def queue_message(session: Session, message: OutgoingMessage) -> int | None:

@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Protocol, Self, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from roundtable.mail.mime import wire_form
+from roundtable.mail.mime import raw_headers, wire_form
 
 DEFAULT_TIMEOUT = 30.0
 TLS_MODES = ("none", "starttls", "ssl")
@@ -124,22 +124,17 @@ def redacted_url(url: str) -> str:
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     """The SMTP envelope from the headers: ``From`` and every ``To``/``Cc``/``Bcc`` address."""
-    senders = getaddresses(_header_texts(message, "from"))
+    senders = getaddresses(raw_headers(message, "From"))
     if len(senders) != 1 or not senders[0][1]:
         raise ValueError("a message needs exactly one From address")
     recipients = [
         address
-        for _name, address in getaddresses(_header_texts(message, "to", "cc", "bcc"))
+        for _name, address in getaddresses(raw_headers(message, "To", "Cc", "Bcc"))
         if address
     ]
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     return senders[0][1], recipients
-
-
-def _header_texts(message: EmailMessage, *names: str) -> list[str]:
-    """The texts of these headers as stored (reading ``message[name]`` would parse each)."""
-    return [str(value) for key, value in message.raw_items() if key.lower() in names]
 
 
 def wire_bytes(message: EmailMessage) -> bytes:
