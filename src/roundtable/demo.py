@@ -65,7 +65,7 @@ def run_demo(*, host: str, port: int) -> None:
     link = _one_rsvp_link(base, settings.resolved_secret_key())
     if link:
         say(f"RSVP link:   {link}")
-    starts = rehearsal.starts_at.astimezone().strftime("%H:%M:%S")
+    starts = rehearsal.starts_at.astimezone().strftime("%H:%M:%S %Z").strip()
     say(
         f"Rehearsal:   a copy of the event for {rehearsal.invited} invitees starts at {starts};"
         " its nudge, reminders and follow-up arrive in the outbox over the next 8 minutes."
