@@ -27,6 +27,7 @@ from bench.common import (
     Timer,
     peak_rss_mb,
     process_tree,
+    settle_postgres,
     smtp_sink,
     throwaway_postgres,
     total_pss_mb,
@@ -190,6 +191,7 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
     with throwaway_postgres() as database_url, smtp_sink() as (handler, port):
         configure(database_url, port)
         create_invitees(count)
+        settle_postgres()
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"roundtable-bench-worker-{os.getpid()}.log"
         worker = start_worker(concurrency, log)
         try:

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, free_port, throwaway_postgres
+from bench.common import ROOT, free_port, settle_postgres, throwaway_postgres
 
 SLUG = "inter-ethnic-city"
 ADMIN_EMAIL = "bench-admin@un.example.org"
@@ -414,6 +414,7 @@ def run(invitations: int, organizations: int, runs: int) -> dict[str, Any]:
         started = time.perf_counter()
         event_id = populate(invitations, organizations, utcnow())
         populate_seconds = time.perf_counter() - started
+        settle_postgres()
         counts = row_counts()
         report = report_once()
         report_times = timings(report_once, runs)

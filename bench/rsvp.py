@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bench.common import ROOT, free_port, percentiles, throwaway_postgres
+from bench.common import ROOT, free_port, percentiles, settle_postgres, throwaway_postgres
 
 REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -220,6 +220,8 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 def measure(database: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     env = environment(database_url)
     tokens = populate(env, args.invitations)
+    if database == "postgresql":
+        settle_postgres()
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"roundtable-bench-rsvp-{os.getpid()}.log"
     server = serve("roundtable.web.app:create_app", env, port, log)

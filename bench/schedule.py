@@ -18,7 +18,7 @@ import tracemalloc
 from datetime import timedelta
 from typing import Any
 
-from bench.common import throwaway_postgres
+from bench.common import settle_postgres, throwaway_postgres
 
 REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -150,6 +150,7 @@ def run(rows: int, due: int, runs: int) -> dict[str, Any]:
     with throwaway_postgres() as database_url:
         configure(database_url)
         populate(rows, due)
+        settle_postgres()
         timings, baselines, announced = [], [], 0
         dispatch(utcnow())  # warm: connections, statement caches, the Celery producer
         tracemalloc.start()
