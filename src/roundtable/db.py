@@ -70,14 +70,16 @@ def _engine_for(url: str, *, bookkeeping: bool = False) -> Engine:
     """The process's engine for ``url`` (or its bookkeeping pool), made on first use."""
     with _engines_guard:
         engine = _engines.get((url, bookkeeping))
-        if engine is None:
+        if engine is not None:
+            return engine
+        parsed = make_url(url)
+        if bookkeeping and parsed.get_backend_name() != "sqlite":
+            engine = _bookkeeping_engine(parsed)
+        else:
+            # SQLite keeps its one engine for bookkeeping too: its writers take turns anyway.
             engine = _engines.get((url, False)) or build_engine(url)
             _engines[(url, False)] = engine
-            parsed = make_url(url)
-            if bookkeeping and parsed.get_backend_name() != "sqlite":
-                engine = _bookkeeping_engine(parsed)
-            # SQLite keeps its one engine: its writers take turns anyway.
-            _engines[(url, bookkeeping)] = engine
+        _engines[(url, bookkeeping)] = engine
         return engine
 
 

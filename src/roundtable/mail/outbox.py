@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Integer, String, Table, literal, select
+from sqlalchemy import Table, literal, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -20,7 +20,7 @@ from sqlmodel import Session
 from roundtable.delivery import doorbell
 from roundtable.invitations.model import Invitation
 from roundtable.mail.model import Message, MessageStatus
-from roundtable.types import UTCDateTime, utcnow
+from roundtable.types import utcnow
 
 _MESSAGES = cast(Table, Message.__table__)  # type: ignore[attr-defined]
 _INVITATIONS = cast(Table, Invitation.__table__)  # type: ignore[attr-defined]
@@ -46,22 +46,12 @@ def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> lis
     """
     if not messages:
         return []
-    now = utcnow()
-    # Rows nobody will hear of now (a CLI run without broker) are left for the next dispatch.
-    announced = now if doorbell.is_listening() else None
+    now, listening = utcnow(), doorbell.is_listening()
     values = [
         {
             "event_id": m.event_id,
             "invitation_id": m.invitation_id,
-            "kind": m.kind,
-            "mailing": m.mailing,
-            "status": MessageStatus.QUEUED,
-            "due_at": m.due_at or now,
-            "enqueued_at": announced if (m.due_at or now) <= now else None,
-            "context": m.context,
-            "attempts": 0,
-            "created_at": now,
-            "updated_at": now,
+            **_new_row(m.kind, m.mailing, m.due_at, m.context, now=now, listening=listening),
         }
         for m in messages
     ]
@@ -103,21 +93,12 @@ def queue_for_invitations(
     rows inserted (not those that existed).
     """
     now = utcnow()
-    due = due_at or now
-    announced = now if due <= now and doorbell.is_listening() else None
+    row = _new_row(kind, mailing, due_at, context or {}, now=now, listening=doorbell.is_listening())
     insert = _insert_for(session)
     columns = {
         "event_id": _INVITATIONS.c.event_id,
         "invitation_id": _INVITATIONS.c.id,
-        "kind": literal(kind, String),
-        "mailing": literal(mailing, String),
-        "status": literal(MessageStatus.QUEUED, String),
-        "due_at": literal(due, UTCDateTime),
-        "enqueued_at": literal(announced, UTCDateTime),
-        "context": literal(dict(context or {}), JSON),
-        "attempts": literal(0, Integer),
-        "created_at": literal(now, UTCDateTime),
-        "updated_at": literal(now, UTCDateTime),
+        **{name: literal(value, _MESSAGES.c[name].type) for name, value in row.items()},
     }
     inserted: list[int] = []
     connection = session.connection()
@@ -133,9 +114,37 @@ def queue_for_invitations(
             .returning(_MESSAGES.c.id)
         )
         inserted.extend(int(row[0]) for row in connection.execute(statement))
-    if due <= now:
+    if row["due_at"] <= now:
         ring_after_commit(session, inserted)
     return inserted
+
+
+def _new_row(
+    kind: str,
+    mailing: str,
+    due_at: datetime | None,
+    context: dict[str, Any],
+    *,
+    now: datetime,
+    listening: bool,
+) -> dict[str, Any]:
+    """A queued row's own values (all but its event and invitation).
+
+    A row due now is marked announced when the workers will hear of it at commit;
+    rows nobody will hear of now (a CLI run without broker) wait for the next dispatch.
+    """
+    due = due_at or now
+    return {
+        "kind": kind,
+        "mailing": mailing,
+        "status": MessageStatus.QUEUED,
+        "due_at": due,
+        "enqueued_at": now if listening and due <= now else None,
+        "context": dict(context),
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _insert_for(session: Session) -> Callable[[Table], Any]:
