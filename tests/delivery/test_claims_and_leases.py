@@ -1,10 +1,13 @@
-"""Claims outlive slow batches, lost claims are not sent, and a send survives a database blip."""
+"""Claims outlive slow batches, lost claims are not sent, and a send survives a database blip.
+
+Time here is a clock the tests move: a slow server is one that moves the clock on
+as it sends, so no test sleeps and none depends on how busy the machine is.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Self
 
@@ -19,7 +22,6 @@ from roundtable.delivery import claims
 from roundtable.delivery.claims import claim, finish, renew
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.sweep import sweep
-from roundtable.mail import render
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_messages
 from roundtable.types import utcnow
@@ -28,16 +30,32 @@ from tests.delivery.outbox_support import invitations_on_new_event
 LEASE = 1.0
 
 
-class SlowTransport:
-    """Takes ``seconds`` per message and runs ``during`` inside each send, as a busy server."""
+class Clock:
+    """The time as the batch sees it: it starts now and moves only when told."""
 
-    def __init__(self, seconds: float, during: Callable[[], object] = lambda: None) -> None:
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class SlowTransport:
+    """Takes ``seconds`` of ``clock`` per message and runs ``during`` inside each send."""
+
+    def __init__(
+        self, seconds: float, clock: Clock, during: Callable[[], object] = lambda: None
+    ) -> None:
         self.seconds = seconds
+        self.clock = clock
         self.during = during
         self.sent: list[str] = []
 
     def send(self, message: EmailMessage) -> None:
-        time.sleep(self.seconds)
+        self.clock.advance(self.seconds)
         self.during()
         self.sent.append(str(message["Message-ID"]))
 
@@ -82,8 +100,9 @@ def test_a_batch_slower_than_its_lease_keeps_its_claims(short_lease: Engine) -> 
     ids = _queued(5)
     # Each message takes 40 % of the lease (five of them twice the lease); the sweep runs
     # after every one, as beat would.
-    transport = SlowTransport(LEASE * 0.4, during=lambda: sweep(utcnow()))
-    results = deliver_batch(ids, transport)
+    clock = Clock()
+    transport = SlowTransport(LEASE * 0.4, clock, during=lambda: sweep(clock()))
+    results = deliver_batch(ids, transport, clock=clock)
     assert {result.outcome for result in results.values()} == {Outcome.SENT}
     assert len(transport.sent) == len(set(transport.sent)) == 5
     assert _states(ids) == [(MessageStatus.SENT, 1)] * 5
@@ -91,17 +110,18 @@ def test_a_batch_slower_than_its_lease_keeps_its_claims(short_lease: Engine) -> 
 
 def test_a_claim_taken_back_is_neither_sent_nor_overwritten(short_lease: Engine) -> None:
     ids = _queued(3)
+    clock = Clock()
 
     def stall_past_the_lease() -> None:
         # The worker hangs longer than its lease: the sweep takes every row back and
         # another worker claims them, before this send returns.
         if len(transport.sent) == 0:
-            time.sleep(LEASE)
-            assert sweep(utcnow()).reclaimed == 3
-            assert claim(ids, utcnow()) == dict.fromkeys(ids, 2)
+            clock.advance(LEASE * 1.5)
+            assert sweep(clock()).reclaimed == 3
+            assert claim(ids, clock()) == dict.fromkeys(ids, 2)
 
-    transport = SlowTransport(0.0, during=stall_past_the_lease)
-    results = deliver_batch(ids, transport)
+    transport = SlowTransport(0.0, clock, during=stall_past_the_lease)
+    results = deliver_batch(ids, transport, clock=clock)
     assert len(transport.sent) == 1, "the rows claimed by another worker were not sent"
     assert [results[i].outcome for i in ids[1:]] == [Outcome.NOT_CLAIMED] * 2
     # The first one was sent, but the row belongs to the second claim now: left to it.
@@ -111,13 +131,12 @@ def test_a_claim_taken_back_is_neither_sent_nor_overwritten(short_lease: Engine)
 def test_a_batch_out_of_time_hands_the_rest_back_unsent(short_lease: Engine) -> None:
     """Before the task's time limit could cut a send short, the unreached rows go back."""
     ids = _queued(4)
-    render.warm_up()
-    # The budget runs out halfway through the second send: whatever the claim, the reads
-    # and the first message cost on a busy machine (up to half a send), the second one
-    # starts and the third does not.
+    # The budget runs out halfway through the second send: the second one starts and
+    # the third does not.
     send_seconds = 1.0
-    transport = SlowTransport(send_seconds)
-    results = deliver_batch(ids, transport, send_for=1.5 * send_seconds)
+    clock = Clock()
+    transport = SlowTransport(send_seconds, clock)
+    results = deliver_batch(ids, transport, send_for=1.5 * send_seconds, clock=clock)
     assert [results[i].outcome for i in ids] == [
         Outcome.SENT,
         Outcome.SENT,
@@ -127,7 +146,7 @@ def test_a_batch_out_of_time_hands_the_rest_back_unsent(short_lease: Engine) -> 
     assert len(transport.sent) == 2
     # Back in the queue as if never tried: the next worker sends them as first attempts.
     assert _states(ids) == [(MessageStatus.QUEUED, 0)] * 2 + [(MessageStatus.SENT, 1)] * 2
-    again = deliver_batch(ids, SlowTransport(0.0))
+    again = deliver_batch(ids, SlowTransport(0.0, clock), clock=clock)
     assert [again[i].outcome for i in ids[2:]] == [Outcome.SENT] * 2
     assert _states(ids) == [(MessageStatus.SENT, 1)] * 4
 
@@ -187,15 +206,29 @@ def test_recording_a_send_rides_out_a_database_blip() -> None:
             raise outcome
         return bool(outcome)
 
-    assert claims._retry_while_unreachable(write, patience=5.0) is True
+    pauses: list[float] = []
+    assert claims._retry_while_unreachable(write, patience=5.0, sleep=pauses.append) is True
+    assert pauses == [0.1, 0.2]
     assert outcomes == []
 
 
 def test_recording_gives_up_after_its_patience_and_never_retries_a_real_error() -> None:
-    started = time.monotonic()
+    elapsed = [0.0]
+    attempts: list[float] = []
+
+    def unreachable() -> bool:
+        attempts.append(elapsed[0])
+        raise _unreachable()
+
     with pytest.raises(OperationalError):
-        claims._retry_while_unreachable(lambda: _raise(_unreachable()), patience=0.5)
-    assert time.monotonic() - started < 2
+        claims._retry_while_unreachable(
+            unreachable,
+            patience=0.5,
+            monotonic=lambda: elapsed[0],
+            sleep=lambda seconds: elapsed.__setitem__(0, elapsed[0] + seconds),
+        )
+    # Pauses of 0.1 and 0.2 s fit in the patience; the next one (0.4 s) would not.
+    assert attempts == pytest.approx([0.0, 0.1, 0.3])
     calls: list[int] = []
 
     def refused() -> bool:

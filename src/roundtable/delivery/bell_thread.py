@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 
 from roundtable.delivery.doorbell import Bell
@@ -33,7 +32,7 @@ class BellThread:
         self._pending: list[int] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._stopping = False
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roundtable-bell", daemon=True)
         self._thread.start()
 
@@ -44,15 +43,15 @@ class BellThread:
 
     def close(self, timeout: float = 5.0) -> None:
         """Ring what is still in hand, then stop the thread."""
-        self._stopping = True
+        self._closing.set()
         self._wake.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stopping:
+        while not self._closing.is_set():
             self._wake.wait()
-            if not self._stopping:
-                time.sleep(self._linger)  # a short pause, for other rings to join this one
+            # A short pause for other rings to join this one, cut short by closing.
+            self._closing.wait(self._linger)
             self._wake.clear()
             self._ring_pending()
         self._ring_pending()

@@ -240,18 +240,28 @@ def _patiently(statement: Executable, parameters: dict[str, Any] | None = None) 
     )
 
 
-def _retry_while_unreachable(action: Callable[[], T], *, patience: float) -> T:
-    deadline = time.monotonic() + patience
+def _retry_while_unreachable(
+    action: Callable[[], T],
+    *,
+    patience: float,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``action``, trying again while the database cannot be reached, for ``patience`` s.
+
+    ``monotonic`` and ``sleep`` are the clock it waits by; tests pass a fake one.
+    """
+    deadline = monotonic() + patience
     pause = 0.1
     while True:
         try:
             return action()
         except DBAPIError as error:
             transient = isinstance(error, OperationalError) or error.connection_invalidated
-            if not transient or time.monotonic() + pause > deadline:
+            if not transient or monotonic() + pause > deadline:
                 raise
             log.warning(
                 "the database is unreachable (%s); trying again in %.1f s", error.orig, pause
             )
-        time.sleep(pause)
+        sleep(pause)
         pause = min(pause * 2, 2.0)
