@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.service import agenda_of
-from roundtable.events.spec import EventSpec, parse_event_text
+from roundtable.events.spec import EventSpec, parse_event_mapping
 from roundtable.invitations.rsvp import reply_from_form
 from roundtable.invitations.sending import send_invitations
 from roundtable.people.emails import normalise_email
@@ -49,7 +49,6 @@ from roundtable.web.schemas import (
     ReportOut,
     located,
     problems_out,
-    without_lines,
 )
 
 PREFIX = "/api/v1"
@@ -142,11 +141,8 @@ def update_event(slug: Slug, document: EventDocument, member: Member) -> EventCh
 
 
 def _spec_of(document: EventDocument) -> EventSpec:
-    """Check the document with the event file's own parser."""
-    try:
-        return parse_event_text(document.to_toml_text(), BODY)
-    except InputError as error:
-        raise InputError(without_lines(error.problems)) from None
+    """Check the document with the event file's own rules, on the mapping itself."""
+    return parse_event_mapping(document.model_dump(exclude_none=True), BODY)
 
 
 # --- invitees ------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 An event travels as the JSON twin of its TOML file (CONTRACT §4): the same keys,
 the same values, times as local wall-clock strings at the venue, durations as
-``"7d"``. The API checks it with the very parser that reads files, by writing the
-JSON out as TOML (:meth:`EventDocument.to_toml_text`); invitees likewise go
-through the CSV checker (:meth:`InviteeImport.to_csv`). So a file and a request
-are accepted or refused for the same reasons, with the same messages.
+``"7d"``. The API checks the mapping with the very reader that checks files
+(``events.spec.parse_event_mapping``); invitees likewise go through the CSV
+checker (:meth:`InviteeImport.to_csv`). So a file and a request are accepted or
+refused for the same reasons, with the same messages. The TOML writer
+(:meth:`EventDocument.to_toml_text`) only serves the dashboard's event editor.
 """
 
 from __future__ import annotations
