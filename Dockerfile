@@ -1,6 +1,6 @@
 # Roundtable's image: the web application, the Celery worker and beat all run from it
 # (compose.yaml chooses the command). Build with `docker build -t roundtable .`.
-FROM python:3.11-slim
+FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

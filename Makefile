@@ -6,7 +6,13 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services browser install clean
+.PHONY: demo test lint bench services browser install clean test-other-pythons
+
+# The other Pythons the project supports. `make test` runs the whole suite on $(PYTHON) and the
+# mail, calendar and web tests (where header folding and formatting differ between versions) on
+# each of these, in a virtualenv of its own (.venv-3.12, .venv-3.13).
+OTHER_PYTHONS ?= 3.12 3.13
+VERSION_TESTS := tests/mail tests/calendar tests/web tests/test_compose.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +57,30 @@ browser:
 
 test: install services browser lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-other-pythons
+
+# Each interpreter is found on PATH or among pyenv's versions; one that is missing is named
+# loudly and skipped, as the project's own files cannot install an interpreter here.
+test-other-pythons: services browser
+	@set -e; for version in $(OTHER_PYTHONS); do \
+	  python=""; \
+	  for candidate in "python$$version" $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$version"*/bin/python$$version 2>/dev/null); do \
+	    if "$$candidate" -c 'import sys' >/dev/null 2>&1; then python="$$candidate"; break; fi; \
+	  done; \
+	  if [ -z "$$python" ]; then echo "warning: no Python $$version found; its tests are skipped" >&2; continue; fi; \
+	  venv=".venv-$$version"; \
+	  if [ ! -f "$$venv/.installed" ] || [ pyproject.toml -nt "$$venv/.installed" ]; then \
+	    echo "installing into $$venv ($$("$$python" --version))"; \
+	    "$$python" -m venv "$$venv"; \
+	    "$$venv/bin/pip" install $(PIP_QUIET) -e '.[test]' 2> >(grep -v "is ignored: it is neither" >&2); \
+	    touch "$$venv/.installed"; \
+	  fi; \
+	  echo "Python $$version: $(VERSION_TESTS)"; \
+	  "$$venv/bin/pytest" -q -p no:cacheprovider $(VERSION_TESTS); \
+	done
 
 bench: install services
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .venv-3.* var .pytest_cache .mypy_cache .ruff_cache test-artifacts
