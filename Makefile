@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# `make demo PORT=8080` serves elsewhere than :8000.
 demo: install
-	$(BIN)/roundtable demo
+	$(BIN)/roundtable demo $(if $(PORT),--port $(PORT))
 
 # Tests use the real PostgreSQL and Redis: start them when installed but stopped.
 services:
