@@ -72,11 +72,14 @@ def test_the_xlsx_export_has_every_invitee_and_no_formula(web: TestClient) -> No
     assert first["status"] == "accepted"
     assert first["guests"] == 1
     assert first["attended_at"]
-    assert first["notes"] == "'" + HOSTILE_NOTE
-    assert by_email["guest8@example.org"]["organization"] == "'=cmd|' /C calc'!A0"
+    # Text cells show what was written, no quote: typed as text, they never run.
+    assert first["notes"] == HOSTILE_NOTE
+    assert by_email["guest8@example.org"]["organization"] == "=cmd|' /C calc'!A0"
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
 
 
 def test_the_csv_export_is_excel_friendly_and_inert(web: TestClient) -> None:
@@ -98,6 +101,48 @@ def test_the_csv_export_is_excel_friendly_and_inert(web: TestClient) -> None:
     assert by_email["guest8@example.org"]["organization"] == "'=cmd|' /C calc'!A0"
     assert by_email["guest3@example.org"]["status"] == "declined"
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+
+
+DISGUISED_FORMULAS = [
+    " =1+2",
+    '\u00a0=HYPERLINK("http://evil.example")',
+    "\u3000+1",
+    "\u200b@SUM(A1)",
+    "\uff1d1+2",
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+    "\n=1+1",
+]
+
+
+def test_formulas_behind_blanks_or_in_full_width_forms_are_inert_too(web: TestClient) -> None:
+    seeded = seed_mix("export", count=len(DISGUISED_FORMULAS))
+    notes = {}
+    with write_session() as session:
+        for seeded_invitation, note in zip(seeded.invitations, DISGUISED_FORMULAS, strict=True):
+            invitation = session.get(Invitation, seeded_invitation.id)
+            assert invitation is not None
+            invitation.notes = note
+            notes[seeded_invitation.email] = note
+            session.add(invitation)
+    add_member(ADMIN, "admin")
+    signed_in(web, ADMIN)
+
+    exported = web.get("/dashboard/events/export/invitees.csv").content.decode("utf-8-sig")
+    workbook = web.get("/dashboard/events/export/invitees.xlsx").content
+
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(exported, newline=""))}
+    assert {email: rows[email]["notes"] for email in notes} == {
+        email: "'" + note for email, note in notes.items()
+    }
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    assert sheet is not None
+    column = INVITEE_COLUMNS.index("notes")
+    for line in sheet.iter_rows(min_row=2):
+        email, cell = line[0].value, line[column]
+        assert cell.value == notes[str(email)], email
+        assert cell.data_type == "s" and cell.quotePrefix, email
 
 
 def test_resending_a_failed_message_queues_a_new_copy_once(client: TestClient) -> None:
