@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +13,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from roundtable.db import write_session
+from roundtable.config import get_settings
+from roundtable.db import read_session, write_session
 from roundtable.invitations.model import Invitation
+from roundtable.invitations.tokens import derive_token
 from roundtable.reports.render import INVITEE_COLUMNS
 from roundtable.web.app import create_app
 from tests.staff.staff_support import (
@@ -143,6 +146,31 @@ def test_formulas_behind_blanks_or_in_full_width_forms_are_inert_too(web: TestCl
         email, cell = line[0].value, line[column]
         assert cell.value == notes[str(email)], email
         assert cell.data_type == "s" and cell.quotePrefix, email
+
+
+def test_the_preview_masks_the_invitees_links(web: TestClient) -> None:
+    """Staff see where the links lead, not the token: nobody replies as the invitee."""
+    seeded = seed_mix("preview", count=5)
+    message = next(m for m in seeded.messages if m.status == "sent")
+    with read_session() as session:
+        invitation = session.get(Invitation, message.invitation_id)
+        assert invitation is not None and invitation.token_salt is not None
+        token = derive_token(
+            get_settings().resolved_secret_key(), message.invitation_id, invitation.token_salt
+        )
+    add_member(ADMIN, "admin")
+    signed_in(web, ADMIN)
+
+    page = web.get(f"/dashboard/messages/{message.id}")
+    body = web.get(f"/dashboard/messages/{message.id}/body.html")
+
+    for answer in (page, body):
+        assert answer.status_code == 200
+        assert token not in answer.text
+        assert not re.search(r"/rsvp/[A-Za-z0-9_-]{8,}", answer.text)
+    assert "https://rsvp.example.org/rsvp/…" in page.text
+    assert "/rsvp/…" in body.text
+    assert web.get(f"/rsvp/{token}").status_code == 200  # the link itself still works
 
 
 def test_resending_a_failed_message_queues_a_new_copy_once(client: TestClient) -> None:

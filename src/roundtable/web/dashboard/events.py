@@ -47,9 +47,8 @@ from roundtable.web.dashboard.rendering import (
     redirect,
     render_page,
 )
+from roundtable.web.gate import MAX_UPLOAD_BYTES
 from roundtable.web.schemas import EventDocument
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 router = APIRouter(include_in_schema=False)
 

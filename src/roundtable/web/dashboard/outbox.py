@@ -32,6 +32,7 @@ from roundtable.web.dashboard.rendering import (
     redirect,
     render_page,
 )
+from roundtable.web.security import redact_tokens
 
 #: The HTML part of a message, shown in a sandboxed frame: its inline styles, nothing else.
 MAIL_PREVIEW_POLICY = (
@@ -141,11 +142,15 @@ def _preview(message_id: int) -> dict[str, Any]:
     text_part = mail.get_body(("plain",))
     html_part = mail.get_body(("html",))
     shown = ("From", "To", "Reply-To", "Subject", "Message-ID", "List-Unsubscribe")
+    # The invitee's links are their credential: staff see where they lead, not the
+    # token, so that nobody replies as the invitee from the outbox.
     return {
         "error": "",
-        "headers": [(name, str(mail[name])) for name in shown if mail[name] is not None],
-        "text": text_part.get_content() if text_part is not None else "",
-        "html": html_part.get_content() if html_part is not None else None,
+        "headers": [
+            (name, redact_tokens(str(mail[name]))) for name in shown if mail[name] is not None
+        ],
+        "text": redact_tokens(text_part.get_content()) if text_part is not None else "",
+        "html": redact_tokens(html_part.get_content()) if html_part is not None else None,
         "attachments": [
             part.get_filename() or part.get_content_type() for part in mail.iter_attachments()
         ],

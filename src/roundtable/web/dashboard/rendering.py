@@ -227,5 +227,19 @@ def choice(value: str, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
+#: the largest page (or count) a query names; longer digit strings say the same
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def page_number(value: str, *, minimum: int = 1) -> int:
-    return max(minimum, min(int(value), 1_000_000)) if value.isdigit() else minimum
+    """A page number or count from a query, ``minimum`` for anything that is not one.
+
+    ASCII digits only: ``str.isdigit`` also takes "²" and "١", which ``int`` refuses
+    or reads, and a long enough string of digits is more than ``int`` will parse.
+    """
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        return minimum
+    if len(value.lstrip("0")) > len(str(MAX_PAGE_NUMBER)):
+        return MAX_PAGE_NUMBER
+    return max(minimum, min(int(value), MAX_PAGE_NUMBER))
