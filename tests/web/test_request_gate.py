@@ -146,6 +146,8 @@ def test_a_viewer_change_is_403_whatever_the_body(people: dict[str, str]) -> Non
         )
         put = client.put("/api/v1/events/nothing-here", json={}, headers=bearer(people["viewer"]))
         read = client.get("/api/v1/events", headers=bearer(people["viewer"]))
+        # What the gate learnt about one request stays with it.
+        after = client.get("/api/v1/events")
         admin_broken = client.post(
             "/api/v1/events",
             content=b"{not json",
@@ -154,6 +156,7 @@ def test_a_viewer_change_is_403_whatever_the_body(people: dict[str, str]) -> Non
     assert [empty.status_code, broken.status_code, put.status_code] == [403, 403, 403]
     assert empty.json() == {"detail": "your role (viewer) may not change anything"}
     assert read.status_code == 200
+    assert after.status_code == 401
     assert read.headers["cache-control"] == "no-store"
     assert admin_broken.status_code == 422
     streamed = call("POST", "/api/v1/events", size=5 * MB, headers=bearer(people["viewer"]))

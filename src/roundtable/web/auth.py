@@ -389,8 +389,11 @@ bearer_token = HTTPBearer(
 
 #: What a 401 carries, so that clients know which credentials to send.
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="roundtable"'}
-#: Where the request gate leaves the member it authenticated (in ``scope["state"]``).
-_GATE_MEMBER = "roundtable_api_member"
+#: Why a request without a usable token is refused (the gate and the routes say the same).
+NO_TOKEN = "send a bearer token: Authorization: Bearer rt_…"
+UNKNOWN_TOKEN = "the bearer token is unknown or revoked"
+#: The scope key under which the request gate leaves the member it authenticated.
+_GATE_MEMBER = "roundtable.api_member"
 
 
 def bearer_credentials(authorization: str | None) -> str | None:
@@ -409,8 +412,11 @@ def member_for_token(token: str) -> StaffMember | None:
 
 
 def stash_api_member(scope: MutableMapping[str, Any], member: StaffMember) -> None:
-    """Keep the member authenticated before the body was read, for :func:`api_member`."""
-    scope.setdefault("state", {})[_GATE_MEMBER] = member
+    """Keep the member authenticated before the body was read, for :func:`api_member`.
+
+    In the request's own scope (not the shared lifespan state), so it ends with the request.
+    """
+    scope[_GATE_MEMBER] = member
 
 
 def api_member(
@@ -418,14 +424,14 @@ def api_member(
     credentials: HTTPAuthorizationCredentials | None = Security(bearer_token),
 ) -> StaffMember:
     """For the API: the member whose bearer token the request carries; 401 otherwise."""
-    stashed = request.scope.get("state", {}).get(_GATE_MEMBER)
+    stashed = request.scope.get(_GATE_MEMBER)
     if isinstance(stashed, StaffMember):
         return stashed
     if credentials is None or not credentials.credentials.strip():
-        raise _unauthorized("send a bearer token: Authorization: Bearer rt_…")
+        raise _unauthorized(NO_TOKEN)
     member = member_for_token(credentials.credentials.strip())
     if member is None:
-        raise _unauthorized("the bearer token is unknown or revoked")
+        raise _unauthorized(UNKNOWN_TOKEN)
     return member
 
 

@@ -31,7 +31,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roundtable.web.auth import (
+    NO_TOKEN,
     UNAUTHORIZED_HEADERS,
+    UNKNOWN_TOKEN,
     bearer_credentials,
     current_visitor,
     login_url,
@@ -205,10 +207,10 @@ async def _api_gate(scope: Scope) -> Response | None:
     """
     token = bearer_credentials(Headers(scope=scope).get("authorization"))
     if token is None:
-        return _unauthorized("send a bearer token: Authorization: Bearer rt_…")
+        return _unauthorized(NO_TOKEN)
     member = await anyio.to_thread.run_sync(member_for_token, token)
     if member is None:
-        return _unauthorized("the bearer token is unknown or revoked")
+        return _unauthorized(UNKNOWN_TOKEN)
     if scope["method"] not in READ_METHODS and not member.may_change_anything:
         detail = f"your role ({member.role}) may not change anything"
         return JSONResponse({"detail": detail}, status_code=403)
