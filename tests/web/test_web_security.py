@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from uvicorn.logging import AccessFormatter
 
+from roundtable.config import get_settings
 from roundtable.web.app import create_app
 from roundtable.web.logs import log_config
 from roundtable.web.security import (
@@ -144,7 +145,20 @@ def test_configure_logging_covers_loggers_set_up_without_uvicorn() -> None:
     assert output.getvalue() == "reply failed for /rsvp/…\n"
 
 
-def test_api_docs_keep_their_scripts_but_get_the_other_headers(sqlite_engine: Engine) -> None:
+def test_api_docs_are_off_unless_asked_for(sqlite_engine: Engine) -> None:
+    """Their scripts come from a CDN the pages' policy forbids: not served by default."""
+    with TestClient(create_app()) as client:
+        docs, redoc = client.get("/docs"), client.get("/redoc")
+        schema = client.get("/openapi.json")
+    assert (docs.status_code, redoc.status_code) == (404, 404)
+    assert schema.status_code == 200 and schema.json()["paths"]
+
+
+def test_api_docs_when_asked_for_keep_their_scripts_but_get_the_other_headers(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUNDTABLE_API_DOCS", "true")
+    get_settings.cache_clear()
     with TestClient(create_app()) as client:
         docs = client.get("/docs")
         health = client.get("/healthz")

@@ -3,7 +3,8 @@
 Both come from :func:`roundtable.reports.render.invitee_rows`, so they hold the
 same columns as ``roundtable report --csv``. Invitees wrote some of these cells
 themselves (notes, names of representatives): a cell that a spreadsheet would run
-as a formula (``=cmd|…``, ``+…``, ``@…``) is neutralised in both formats.
+as a formula (``=cmd|…``, ``+…``, ``@…``, also after blanks or in full-width forms)
+is neutralised in both formats: a quote in front in CSV, typed text in XLSX.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
-from roundtable.reports.render import INVITEE_COLUMNS, invitee_rows, neutralise
+from roundtable.reports.render import (
+    INVITEE_COLUMNS,
+    invitee_rows,
+    looks_like_formula,
+    neutralise,
+)
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,9 +63,13 @@ def invitees_xlsx(session: Session, slug: str) -> bytes:
             if name in NUMERIC_COLUMNS and value.isdigit():
                 cell.value = int(value)
             else:
-                # Typed as a string explicitly: openpyxl would store "=…" as a formula.
-                cell.value = neutralise(value)
+                # Typed as a string explicitly (openpyxl would store "=…" as a formula), a
+                # cell is text and shows what was written; the quote prefix, invisible,
+                # keeps it text when someone edits it in Excel.
+                cell.value = value
                 cell.data_type = "s"
+                if looks_like_formula(value):
+                    cell.quotePrefix = True
             widths[column_number - 1] = max(widths[column_number - 1], len(value))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, WIDEST_COLUMN)

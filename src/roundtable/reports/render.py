@@ -34,13 +34,32 @@ INVITEE_COLUMNS = (
     "attended_at",
 )
 
-#: a cell starting with one of these is a formula to a spreadsheet (CSV injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: a cell starting with one of these is a formula to a spreadsheet (CSV injection);
+#: Excel reads the full-width forms as their ASCII twins
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: characters a spreadsheet may skip before it looks for a formula: zero-width ones
+#: here, every kind of white space (tab, CR, NBSP, ideographic) through ``str.isspace``
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def looks_like_formula(value: str) -> bool:
+    """Whether a spreadsheet could run ``value``: a formula starter after any blank lead.
+
+    A leading tab or carriage return counts on its own, as OWASP advises.
+    """
+    if value.startswith(("\t", "\r")):
+        return True
+    start = next((i for i, char in enumerate(value) if not _blank(char)), len(value))
+    return value[start:].startswith(FORMULA_STARTS)
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or char in INVISIBLE
 
 
 def neutralise(value: str) -> str:
-    """Make a cell inert in Excel and LibreOffice: prefix formula starters with a quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """Make a CSV cell inert in Excel and LibreOffice: a formula gets a quote in front."""
+    return "'" + value if looks_like_formula(value) else value
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:

@@ -16,16 +16,24 @@ from roundtable.db import get_engine
 from roundtable.delivery import doorbell
 from roundtable.delivery.bell_thread import BellThread
 from roundtable.web import api, dashboard, rsvp
+from roundtable.web.gate import RequestGate
 
 
 def create_app() -> FastAPI:
     """Build the application; settings and the database are read from the environment."""
+    # The interactive docs load their scripts from a CDN, which the pages' policy
+    # forbids: they are served only when asked for. /openapi.json is always there.
+    docs = get_settings().api_docs
     app = FastAPI(
         title="Roundtable",
         version=__version__,
         description="Invitation and RSVP workflow for high-level meetings.",
         lifespan=_lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
+    # Innermost middleware: its early answers (401, 403, 413) still get the security headers.
+    app.add_middleware(RequestGate, too_large_pages={"/rsvp/": rsvp.too_large_page})
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

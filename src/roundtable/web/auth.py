@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -76,6 +77,11 @@ class StaffMember:
 
     @property
     def can_create_events(self) -> bool:
+        return self.role in ("admin", "organizer")
+
+    @property
+    def may_change_anything(self) -> bool:
+        """False for viewers: any change they ask for is refused before it is read."""
         return self.role in ("admin", "organizer")
 
     @property
@@ -381,22 +387,56 @@ bearer_token = HTTPBearer(
 )
 
 
+#: What a 401 carries, so that clients know which credentials to send.
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="roundtable"'}
+#: Why a request without a usable token is refused (the gate and the routes say the same).
+NO_TOKEN = "send a bearer token: Authorization: Bearer rt_…"
+UNKNOWN_TOKEN = "the bearer token is unknown or revoked"
+#: The scope key under which the request gate leaves the member it authenticated.
+_GATE_MEMBER = "roundtable.api_member"
+
+
+def bearer_credentials(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or ``None``."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def member_for_token(token: str) -> StaffMember | None:
+    """The member a bearer token acts for; ``staff_for_token`` decides which tokens count."""
+    with read_session() as session:
+        user = staff_for_token(session, token)
+        return member_of(session, user) if user is not None else None
+
+
+def stash_api_member(scope: MutableMapping[str, Any], member: StaffMember) -> None:
+    """Keep the member authenticated before the body was read, for :func:`api_member`.
+
+    In the request's own scope (not the shared lifespan state), so it ends with the request.
+    """
+    scope[_GATE_MEMBER] = member
+
+
 def api_member(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Security(bearer_token),
 ) -> StaffMember:
     """For the API: the member whose bearer token the request carries; 401 otherwise."""
+    stashed = request.scope.get(_GATE_MEMBER)
+    if isinstance(stashed, StaffMember):
+        return stashed
     if credentials is None or not credentials.credentials.strip():
-        raise _unauthorized("send a bearer token: Authorization: Bearer rt_…")
-    with read_session() as session:
-        user = staff_for_token(session, credentials.credentials.strip())
-        member = member_of(session, user) if user is not None else None
+        raise _unauthorized(NO_TOKEN)
+    member = member_for_token(credentials.credentials.strip())
     if member is None:
-        raise _unauthorized("the bearer token is unknown or revoked")
+        raise _unauthorized(UNKNOWN_TOKEN)
     return member
 
 
 def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="roundtable"'})
+    return HTTPException(401, detail, headers=UNAUTHORIZED_HEADERS)
 
 
 def _requested_path(request: Request) -> str:

@@ -448,6 +448,11 @@ def _environment(language: str) -> Environment:
     return environment
 
 
+def too_large_page(request: Request) -> HTMLResponse:
+    """The 413 page for a reply whose body is refused before it is read."""
+    return _error_page(request, 413, "too_large")
+
+
 def _not_found(request: Request) -> HTMLResponse:
     """The one answer for every token that opens nothing; it counts against the address."""
     limiter: FailedLookupLimiter = request.app.state.rsvp_limiter

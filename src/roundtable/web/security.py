@@ -39,6 +39,8 @@ SECURITY_HEADERS: dict[str, str] = {
 
 #: Pages whose URL holds a token: never kept by a browser or proxy cache.
 TOKEN_PATH_PREFIXES = ("/rsvp/",)
+#: Answers no cache may keep: token pages, and the API's (invitee data for one staff member).
+NO_STORE_PATH_PREFIXES = (*TOKEN_PATH_PREFIXES, "/api/")
 
 
 class SecurityHeadersMiddleware:
@@ -60,7 +62,7 @@ class SecurityHeadersMiddleware:
         wanted = dict(SECURITY_HEADERS)
         if path.startswith(self.csp_exempt):
             del wanted["Content-Security-Policy"]
-        if path.startswith(TOKEN_PATH_PREFIXES):
+        if path.startswith(NO_STORE_PATH_PREFIXES):
             wanted["Cache-Control"] = "no-store"
 
         async def send_with_headers(message: Message) -> None:
