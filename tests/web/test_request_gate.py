@@ -7,6 +7,7 @@ body is read" pulls none, and a streamed body is cut off just past its limit.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,3 +226,22 @@ def test_a_reply_too_large_gets_the_invitees_page(sqlite_engine: Engine) -> None
     )
     assert streamed.status == 413 and b"too long" in streamed.body
     assert streamed.pulled <= MAX_FORM_BODY + CHUNK
+
+
+def test_a_long_event_file_still_saves_from_the_editor(people: dict[str, str]) -> None:
+    """The event editor carries a whole event file: far more than a small form's 64 KiB."""
+    add_event("roundtable")
+    long_note = "# Une réunion de haut niveau sur l'intégration des migrants.\n" * 1_500
+    with client_for(create_app()) as client:
+        csrf = signed_in(client, ADMIN)
+        editor = client.get("/dashboard/events/roundtable/edit")
+        found = re.search(
+            r'<textarea id="toml" name="toml"[^>]*>(.*?)</textarea>', editor.text, re.S
+        )
+        assert found is not None
+        text = long_note + html.unescape(found[1])
+        saved = client.post(
+            "/dashboard/events/roundtable/edit", data={"csrf_token": csrf, "toml": text}
+        )
+    assert len(text.encode()) > MAX_FORM_BODY
+    assert saved.status_code == 303, saved.text[:300]

@@ -51,10 +51,15 @@ MAX_API_BODY = 1 * MIB
 MAX_UPLOAD_BYTES = 5 * MIB
 #: Room for the multipart framing and the form's other fields around the file.
 MULTIPART_OVERHEAD = 64 * KIB
-#: Login, dashboard and RSVP forms: a few fields, an event's text at most.
+#: Login, dashboard and RSVP forms: a few fields.
 MAX_FORM_BODY = 64 * KIB
+#: The dashboard's forms that carry a whole document (an event file of up to 1 MB, the
+#: recommendations), percent-encoded: up to three bytes on the wire for each byte of text.
+#: Only a signed-in member gets this far: the session is checked before the body is read.
+MAX_DOCUMENT_FORM_BODY = 4 * MIB
 
 _UPLOAD_PATH = re.compile(r"/dashboard/events/[^/]+/import")
+_DOCUMENT_PATH = re.compile(r"/dashboard/events/(?:new|[^/]+/edit|[^/]+/recommendations)")
 #: Methods that only read; a viewer may use them on the API.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -62,12 +67,14 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class RouteClass(StrEnum):
     API = "api"
     UPLOAD = "upload"
+    DOCUMENT = "document"
     FORM = "form"
 
 
 LIMITS = {
     RouteClass.API: MAX_API_BODY,
     RouteClass.UPLOAD: MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD,
+    RouteClass.DOCUMENT: MAX_DOCUMENT_FORM_BODY,
     RouteClass.FORM: MAX_FORM_BODY,
 }
 
@@ -77,6 +84,8 @@ def route_class(path: str) -> RouteClass:
         return RouteClass.API
     if _UPLOAD_PATH.fullmatch(path):
         return RouteClass.UPLOAD
+    if _DOCUMENT_PATH.fullmatch(path):
+        return RouteClass.DOCUMENT
     return RouteClass.FORM
 
 
