@@ -284,7 +284,7 @@ def test_reimporting_the_same_file_changes_nothing(engine: Engine) -> None:
     assert {i.updated_at for i in after[1].values()} == {T0}
 
 
-def test_a_changed_row_updates_the_contact_and_role_but_never_the_status(engine: Engine) -> None:
+def test_a_changed_row_updates_the_details_and_role_but_never_the_status(engine: Engine) -> None:
     add_event()
     header = "email,honorific,first_name,last_name,position,organization,role,language"
     import_invitee_file(

@@ -78,7 +78,7 @@ class InviteeRow:
     language: str = DEFAULT_LANGUAGE
     timezone: str | None = None
     #: The optional columns this row fills in. A blank cell states nothing, so an
-    #: import never erases what is known about a contact from another file.
+    #: import never erases what an earlier file put on the event's list.
     given: frozenset[str] = frozenset()
 
     def differences(self, other: InviteeRow) -> list[str]:
