@@ -95,9 +95,15 @@ def create_invitees(count: int) -> None:
         session.add_all([event, organization])
         session.flush()
         for start_at in range(0, count, 1000):
-            contacts = [
-                Contact(
-                    email=f"invitee{n:06d}@example.org",
+            numbers = range(start_at, min(count, start_at + 1000))
+            contacts = [Contact(email=f"invitee{n:06d}@example.org") for n in numbers]
+            session.add_all(contacts)
+            session.flush()
+            assert event.id is not None
+            session.add_all(
+                Invitation(
+                    event_id=event.id,
+                    contact_id=c.id or 0,
                     first_name="Invitee",
                     last_name=f"N{n:06d}",
                     full_name=f"Invitee N{n:06d}",
@@ -105,12 +111,8 @@ def create_invitees(count: int) -> None:
                     position="Ambassador",
                     organization_id=organization.id,
                 )
-                for n in range(start_at, min(count, start_at + 1000))
-            ]
-            session.add_all(contacts)
-            session.flush()
-            assert event.id is not None
-            session.add_all(Invitation(event_id=event.id, contact_id=c.id or 0) for c in contacts)
+                for n, c in zip(numbers, contacts, strict=True)
+            )
             session.flush()
 
 

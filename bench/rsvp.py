@@ -80,15 +80,7 @@ def populate(env: dict[str, str], count: int) -> list[str]:
             contact_email="mrossi@iom.example.org",
         )
         session.add(event)
-        contacts = [
-            Contact(
-                email=f"guest{n}@example.org",
-                full_name=f"Guest {n}",
-                last_name=f"G{n}",
-                timezone="Europe/Zurich",
-            )
-            for n in range(count)
-        ]
+        contacts = [Contact(email=f"guest{n}@example.org") for n in range(count)]
         session.add_all(contacts)
         session.flush()
         assert event.id is not None
@@ -96,6 +88,9 @@ def populate(env: dict[str, str], count: int) -> list[str]:
             Invitation(
                 event_id=event.id,
                 contact_id=c.id,
+                full_name=f"Guest {n}",
+                last_name=f"G{n}",
+                timezone="Europe/Zurich",
                 status=Status.INVITED,
                 token_salt=f"salt{n}",
                 token_hash=f"placeholder{n}",

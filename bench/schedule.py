@@ -68,17 +68,18 @@ def populate(rows: int, due: int) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO contact (email, honorific, first_name, last_name, full_name, "
-                "position, language, created_at, updated_at) SELECT 'c' || g || '@example.org',"
-                " '', '', '', 'C ' || g, '', 'en', :n, :n FROM generate_series(1, :k) g"
+                "INSERT INTO contact (email, created_at, updated_at) "
+                "SELECT 'c' || g || '@example.org', :n, :n FROM generate_series(1, :k) g"
             ),
             {"n": now, "k": invitations},
         )
         conn.execute(
             text(
-                "INSERT INTO invitation (event_id, contact_id, role, status, token_salt, "
-                "token_hash, guests, notes, created_at, updated_at) SELECT 1, g, 'participant',"
-                " 'accepted', 's', md5(g::text), 0, '', :n, :n FROM generate_series(1, :k) g"
+                "INSERT INTO invitation (event_id, contact_id, honorific, first_name, last_name,"
+                " full_name, position, language, role, status, token_salt, token_hash, guests,"
+                " notes, created_at, updated_at) SELECT 1, g, '', '', '', 'C ' || g, '', 'en',"
+                " 'participant', 'accepted', 's', md5(g::text), 0, '', :n, :n"
+                " FROM generate_series(1, :k) g"
             ),
             {"n": now, "k": invitations},
         )

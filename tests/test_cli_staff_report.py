@@ -16,7 +16,7 @@ from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Organization
 from roundtable.staff.accounts import password_matches, staff_for_token
 from roundtable.staff.model import StaffUser
-from tests.factories import make_contact, make_event
+from tests.factories import invitee_details, make_contact, make_event
 
 runner = CliRunner()
 
@@ -92,13 +92,14 @@ def _populate() -> dict[str, int]:
         session.add_all([event, italy, canada])
         session.flush()
         for n, status in enumerate(statuses):
-            contact = make_contact(n, organization_id=(italy if n % 2 else canada).id)
+            contact = make_contact(n)
             session.add(contact)
             session.flush()
             invitation = Invitation(
                 event_id=event.id,
                 contact_id=contact.id,
-                organization_id=contact.organization_id,
+                **invitee_details(n),
+                organization_id=(italy if n % 2 else canada).id,
                 status=status,
                 role="panellist" if n < 2 else "participant",
                 token_hash=None if status == Status.NOT_INVITED else hash_token(f"t{n}"),

@@ -53,16 +53,16 @@ def test_end_before_start_is_refused_by_the_database(engine: Engine) -> None:
 
 def test_contact_email_is_unique_and_lower_case(engine: Engine) -> None:
     with write_session() as session:
-        session.add(Contact(email="a@example.org", full_name="A"))
+        session.add(Contact(email="a@example.org"))
     with pytest.raises(IntegrityError), write_session() as session:
-        session.add(Contact(email="a@example.org", full_name="A again"))
+        session.add(Contact(email="a@example.org"))
     with pytest.raises(IntegrityError), write_session() as session:
-        session.add(Contact(email="B@example.org", full_name="B"))
+        session.add(Contact(email="B@example.org"))
 
 
 def test_one_invitation_per_event_and_contact(engine: Engine) -> None:
     with write_session() as session:
-        event, contact = _event(), Contact(email="a@example.org", full_name="A")
+        event, contact = _event(), Contact(email="a@example.org")
         session.add(event)
         session.add(contact)
         session.flush()
@@ -74,7 +74,7 @@ def test_one_invitation_per_event_and_contact(engine: Engine) -> None:
 
 def test_invited_status_needs_a_token(engine: Engine) -> None:
     with write_session() as session:
-        event, contact = _event(), Contact(email="a@example.org", full_name="A")
+        event, contact = _event(), Contact(email="a@example.org")
         session.add(event)
         session.add(contact)
         session.flush()

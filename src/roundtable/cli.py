@@ -185,7 +185,8 @@ def invitees_import(
     _emit(
         as_json,
         document,
-        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+        f"{result.created} added to the event's list, {result.updated} updated on it, "
+        f"{result.unchanged} unchanged"
         + (f", {len(result.skipped)} skipped" if result.skipped else ""),
     )
 

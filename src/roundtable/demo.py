@@ -20,7 +20,6 @@ from roundtable.invitations.tokens import derive_token
 from roundtable.mail.model import Message
 from roundtable.migrate import upgrade
 from roundtable.paths import examples_dir
-from roundtable.people.model import Contact
 from roundtable.people.service import import_invitee_file
 from roundtable.serve import run_server
 from roundtable.staff.accounts import add_staff
@@ -100,17 +99,16 @@ def _outbox_summary() -> str:
 def _one_rsvp_link(base: str, secret: str) -> str | None:
     with read_session() as session:
         row = session.exec(
-            select(Invitation, Contact)
-            .join(Contact, col(Contact.id) == Invitation.contact_id)
+            select(Invitation)
             .where(col(Invitation.token_salt).is_not(None))
             .order_by(col(Invitation.id))
         ).first()
     if row is None:
         return None
-    invitation, contact = row
+    invitation = row
     assert invitation.id is not None and invitation.token_salt is not None
     token = derive_token(secret, invitation.id, invitation.token_salt)
-    return f"{base}/rsvp/{token}   ({contact.display_name})"
+    return f"{base}/rsvp/{token}   ({invitation.display_name})"
 
 
 def _mail_target(mail_url: str) -> str:

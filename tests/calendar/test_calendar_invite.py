@@ -263,12 +263,15 @@ def test_roles_map_to_ical_roles(
 def test_attendee_of_an_invitation_follows_its_status(
     status: str, partstat: str, rsvp: bool
 ) -> None:
-    contact = Contact(
-        email="amina.diallo@mission.example.org",
+    contact = Contact(email="amina.diallo@mission.example.org")
+    invitation = Invitation(
+        event_id=1,
+        contact_id=1,
         honorific="H.E. Ms.",
         full_name="Amina Diallo",
+        role="moderator",
+        status=status,
     )
-    invitation = Invitation(event_id=1, contact_id=1, role="moderator", status=status)
     assert Attendee.of(contact, invitation) == Attendee(
         email="amina.diallo@mission.example.org",
         name="H.E. Ms. Amina Diallo",

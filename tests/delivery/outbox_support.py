@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from roundtable.db import write_session
 from roundtable.invitations.model import Invitation
-from tests.factories import make_contact, make_event
+from tests.factories import invitee_details, make_contact, make_event
 
 
 def invitations_on_new_event(count: int, slug: str = "roundtable") -> tuple[int, list[int]]:
@@ -15,7 +15,10 @@ def invitations_on_new_event(count: int, slug: str = "roundtable") -> tuple[int,
         contacts = [make_contact(n, email=f"guest{n}@{slug}.example.org") for n in range(count)]
         session.add_all(contacts)
         session.flush()
-        invitations = [Invitation(event_id=event.id, contact_id=c.id) for c in contacts]
+        invitations = [
+            Invitation(event_id=event.id, contact_id=c.id, **invitee_details(n))
+            for n, c in enumerate(contacts)
+        ]
         session.add_all(invitations)
         session.flush()
         assert event.id is not None

@@ -58,19 +58,20 @@ def create_invitees(
             **event_fields,
         )
         session.add(event)
-        contacts = [
-            Contact(
-                email=f"invitee{n:04d}@example.org",
+        contacts = [Contact(email=f"invitee{n:04d}@example.org") for n in range(count)]
+        session.add_all(contacts)
+        session.flush()
+        session.add_all(
+            Invitation(
+                event_id=event.id,
+                contact_id=c.id,
                 first_name="Invitee",
                 last_name=f"N{n:04d}",
                 full_name=f"Invitee N{n:04d}",
                 honorific="Ms.",
             )
-            for n in range(count)
-        ]
-        session.add_all(contacts)
-        session.flush()
-        session.add_all(Invitation(event_id=event.id, contact_id=c.id) for c in contacts)
+            for n, c in enumerate(contacts)
+        )
 
 
 def outbox_states() -> Counter[str]:

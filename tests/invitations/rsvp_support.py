@@ -14,7 +14,7 @@ from roundtable.invitations.tokens import derive_token, hash_token, new_salt
 from roundtable.mail.model import Message
 from roundtable.models import metadata
 from roundtable.types import utcnow
-from tests.factories import make_contact, make_event
+from tests.factories import invitee_details, make_contact, make_event
 
 
 def add_event(slug: str = "roundtable", **overrides: Any) -> int:
@@ -27,15 +27,22 @@ def add_event(slug: str = "roundtable", **overrides: Any) -> int:
         return event.id
 
 
-def invite(event_id: int, n: int, **contact_overrides: Any) -> tuple[int, str]:
-    """A contact invited to the event with a live link; returns (invitation id, token)."""
+def invite(event_id: int, n: int, **overrides: Any) -> tuple[int, str]:
+    """A contact invited to the event with a live link; returns (invitation id, token).
+
+    ``email`` goes to the contact; the other overrides are the invitation's details.
+    """
     secret = get_settings().resolved_secret_key()
     with write_session() as session:
-        contact = make_contact(n, **contact_overrides)
+        contact = make_contact(
+            n, **({"email": overrides.pop("email")} if "email" in overrides else {})
+        )
         session.add(contact)
         session.flush()
         assert contact.id is not None
-        invitation = Invitation(event_id=event_id, contact_id=contact.id)
+        invitation = Invitation(
+            event_id=event_id, contact_id=contact.id, **invitee_details(n, **overrides)
+        )
         session.add(invitation)
         session.flush()
         assert invitation.id is not None

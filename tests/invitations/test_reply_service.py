@@ -194,7 +194,7 @@ def test_a_representative_gets_an_invitation_of_their_own(engine: Engine) -> Non
         contact = session.get(Contact, substitute.contact_id)
     assert found is not None and found.id == representative_id
     assert contact is not None
-    assert (contact.email, contact.full_name) == ("ana.lima@example.org", "Ana Lima")
+    assert (contact.email, substitute.full_name) == ("ana.lima@example.org", "Ana Lima")
     [sent] = messages("invitation")
     assert sent.invitation_id == representative_id
 

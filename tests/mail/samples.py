@@ -7,7 +7,7 @@ from typing import Any
 
 from roundtable.events.model import AgendaItem, Event
 from roundtable.mail.context import MailContext, build_context
-from roundtable.people.model import Contact
+from roundtable.people.model import Addressee
 
 #: the moment every sample message is written
 NOW = datetime(2027, 9, 1, 14, 30, tzinfo=UTC)
@@ -74,10 +74,9 @@ def sample_agenda() -> list[AgendaItem]:
     ]
 
 
-def sample_contact(**changes: Any) -> Contact:
+def sample_contact(**changes: Any) -> Addressee:
     """Dr. O'Brien, whose name carries quotes, an apostrophe and a script tag."""
     values: dict[str, Any] = {
-        "id": 11,
         "email": "c.obrien@mission.example.org",
         "honorific": "Dr.",
         "first_name": 'Ciarán "Kieran"',
@@ -88,10 +87,10 @@ def sample_contact(**changes: Any) -> Contact:
         "timezone": "Europe/Dublin",
     }
     values.update(changes)
-    return Contact(**values)
+    return Addressee(**values)
 
 
-def french_contact() -> Contact:
+def french_contact() -> Addressee:
     return sample_contact(
         email="j.martin@mission.example.org",
         honorific="H.E. Mr.",
@@ -103,7 +102,7 @@ def french_contact() -> Contact:
     )
 
 
-def arabic_contact() -> Contact:
+def arabic_contact() -> Addressee:
     return sample_contact(
         email="s.alqasimi@mission.example.org",
         honorific="H.E. Ms.",
@@ -145,7 +144,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 
 def sample_context(
     kind: str,
-    contact: Contact | None = None,
+    contact: Addressee | None = None,
     *,
     event: Event | None = None,
     role: str = "panellist",

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from roundtable.db import read_session, write_session
 from roundtable.errors import Problem
 from roundtable.events.model import AgendaItem
-from roundtable.invitations.model import Status
+from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.rsvp import Reply, ReplyError, reply_from_form, respond
 from roundtable.mail import i18n
 from roundtable.people.model import Contact
@@ -362,7 +362,11 @@ def test_a_representative_left_half_named_is_explained_in_russian(web: TestClien
 def test_naming_yourself_as_representative_is_explained_in_french(web: TestClient) -> None:
     _, token = invite(add_full_event(), 1, language="fr")
     with read_session() as session:
-        own = session.exec(select(Contact.email).where(Contact.language == "fr")).one()
+        own = session.exec(
+            select(Contact.email)
+            .join(Invitation, col(Invitation.contact_id) == col(Contact.id))
+            .where(Invitation.language == "fr")
+        ).one()
     answer = post_form(web, token, response="decline", substitute_name="Moi", substitute_email=own)
     assert answer.status_code == 422
     assert field_errors(answer.text) == [

@@ -92,7 +92,7 @@ class Attendee:
         partstat = PARTSTAT_OF_STATUS[invitation.status]
         return cls(
             email=contact.email,
-            name=contact.display_name,
+            name=invitation.display_name,
             role=invitation.role,
             partstat=partstat,
             rsvp=partstat == "NEEDS-ACTION",

@@ -19,7 +19,7 @@ from roundtable.mail.context import build_context
 from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message
 from roundtable.mail.render import render
-from roundtable.people.model import Contact, Organization
+from roundtable.people.model import Addressee, Contact, Organization
 
 _Row = TypeVar("_Row", Message, Invitation, Contact, Organization, Event)
 
@@ -47,6 +47,11 @@ class MessageBundle:
     organization: str | None
     checkin_used: bool
 
+    @property
+    def addressee(self) -> Addressee:
+        """The invitee as this event's list names them."""
+        return self.invitation.addressee(self.contact.email)
+
 
 def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, MessageBundle]:
     """Everything these rows need, in a handful of queries whatever their number."""
@@ -54,7 +59,9 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
     invitations = _by_id(session, Invitation, {m.invitation_id for m in messages.values()})
     contacts = _by_id(session, Contact, {i.contact_id for i in invitations.values()})
     organizations = _by_id(
-        session, Organization, {c.organization_id for c in contacts.values() if c.organization_id}
+        session,
+        Organization,
+        {i.organization_id for i in invitations.values() if i.organization_id},
     )
     events = _by_id(session, Event, {m.event_id for m in messages.values()})
     agendas: dict[int, list[AgendaItem]] = {event_id: [] for event_id in events}
@@ -82,7 +89,7 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
         contact = contacts.get(invitation.contact_id) if invitation else None
         if invitation is None or event is None or contact is None:
             continue
-        organization = organizations.get(contact.organization_id or -1)
+        organization = organizations.get(invitation.organization_id or -1)
         bundles[message_id] = MessageBundle(
             message=message,
             event=event,
@@ -124,12 +131,7 @@ def followup_variant(bundle: MessageBundle) -> str | None:
 def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
     """The message for this row, exactly as the recipient will see it."""
     settings = get_settings()
-    message, event, invitation, contact = (
-        bundle.message,
-        bundle.event,
-        bundle.invitation,
-        bundle.contact,
-    )
+    message, event, invitation = bundle.message, bundle.event, bundle.invitation
     assert message.id is not None and invitation.id is not None
     base = settings.public_base_url
     rsvp_url = ics_url = unsubscribe_url = None
@@ -144,11 +146,12 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         extra["recommendations_md"] = event.recommendations or ""
     if message.kind == "reminder":
         extra.setdefault("offset_seconds", int(message.mailing.split(":")[1].split("@")[0]))
+    addressee = bundle.addressee
     ctx = build_context(
         message.kind,
         event=event,
         agenda=bundle.agenda,
-        contact=contact,
+        contact=addressee,
         organization=bundle.organization,
         role=invitation.role,
         now=now,
@@ -163,7 +166,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
     return assemble(
         rendered,
         sender=(event.organizer_name, event.organizer_email),
-        recipient=(contact.display_name, contact.email),
+        recipient=(addressee.display_name, addressee.email),
         message_id=make_message_id(message.id, domain),
         date=now,
         calendar=calendar,
@@ -171,7 +174,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         reply_to=(event.contact_name, event.contact_email) if event.contact_email else None,
         list_unsubscribe=unsubscribe_url if message.kind == "followup" else None,
         auto_submitted=is_auto_submitted(message.kind),
-        language=contact.language,
+        language=addressee.language,
     )
 
 
@@ -198,7 +201,7 @@ def _calendar_part(
         return None, None
     attendee = Attendee(
         email=bundle.contact.email,
-        name=bundle.contact.display_name,
+        name=bundle.invitation.display_name,
         role=bundle.invitation.role,
         partstat=partstat,
         rsvp=partstat == "NEEDS-ACTION",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from roundtable.people.model import LANGUAGES, Addressee, display_name
 from roundtable.types import UTCDateTime, utcnow
 
 ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
@@ -29,6 +30,7 @@ class Status:
 
 _STATUS_SQL = ", ".join(f"'{status}'" for status in Status.ALL)
 _ROLE_SQL = ", ".join(f"'{role}'" for role in ROLES)
+_LANGUAGE_SQL = ", ".join(f"'{language}'" for language in LANGUAGES)
 
 
 class Invitation(SQLModel, table=True):
@@ -39,6 +41,7 @@ class Invitation(SQLModel, table=True):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="invitation_status_known"),
         CheckConstraint(f"role IN ({_ROLE_SQL})", name="invitation_role_known"),
         CheckConstraint("guests >= 0", name="invitation_guests_non_negative"),
+        CheckConstraint(f"language IN ({_LANGUAGE_SQL})", name="invitation_language_known"),
         CheckConstraint(
             "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
         ),
@@ -46,14 +49,23 @@ class Invitation(SQLModel, table=True):
         # from these indexes alone, without reading the table (DESIGN §7).
         Index("invitation_event_organization", "event_id", "organization_id", "status"),
         Index("invitation_event_first_reply", "event_id", "first_replied_at"),
+        # The invitee table's default order: its first page is read off this index.
+        Index("invitation_name_order", "event_id", "last_name", "full_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True)
-    #: the contact's organization, copied here so that reports group without a join;
-    #: ``people.service`` keeps the two equal
+    # The invitee as this event's organizer describes them: another event's list
+    # may name the same address differently (README, "Contacts and events").
+    honorific: str = Field(default="", max_length=40)
+    first_name: str = Field(default="", max_length=200)
+    last_name: str = Field(default="", max_length=200)
+    full_name: str = Field(default="", max_length=400)
+    position: str = Field(default="", max_length=300)
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
+    language: str = Field(default="en", max_length=5)
+    timezone: str | None = Field(default=None, max_length=64)
     role: str = Field(default="participant", max_length=20)
     status: str = Field(default=Status.NOT_INVITED, max_length=20, index=True)
     token_salt: str | None = Field(default=None, max_length=64)
@@ -70,6 +82,24 @@ class Invitation(SQLModel, table=True):
     attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def display_name(self) -> str:
+        """The name as written on an envelope: honorific first."""
+        return display_name(self.honorific, self.full_name)
+
+    def addressee(self, email: str) -> Addressee:
+        """The invitee at ``email`` as this event's list names them, for mail and calendars."""
+        return Addressee(
+            email=email,
+            honorific=self.honorific,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            full_name=self.full_name,
+            position=self.position,
+            language=self.language,
+            timezone=self.timezone,
+        )
 
 
 class ReplyLog(SQLModel, table=True):

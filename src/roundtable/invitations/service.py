@@ -36,7 +36,7 @@ from roundtable.invitations.rsvp import (
 )
 from roundtable.invitations.tokens import derive_token, hash_token, looks_like_token, new_salt
 from roundtable.mail.outbox import OutgoingMessage, queue_message
-from roundtable.people.model import Contact
+from roundtable.people.model import Addressee, Contact
 
 #: The actor of changes nobody asked for directly (promotions from the waiting list).
 SYSTEM = "system"
@@ -73,8 +73,8 @@ class InvitationView:
     event: Event
     contact: Contact
     agenda: list[AgendaItem] = field(default_factory=list)
-    represented_by: Contact | None = None
-    representative_of: Contact | None = None
+    represented_by: Addressee | None = None
+    representative_of: Addressee | None = None
 
 
 def find_invitation_by_token(session: Session, token: str) -> Invitation | None:
@@ -104,9 +104,9 @@ _AGENDA_OF_EVENT = (
     .where(col(AgendaItem.event_id) == bindparam("event_id"))
     .order_by(col(AgendaItem.position))
 )
-_CONTACT_OF_INVITATION = (
-    select(Contact)
-    .join(Invitation, col(Invitation.contact_id) == col(Contact.id))
+_INVITEE_OF_INVITATION = (
+    select(Invitation, Contact.email)
+    .join(Contact, col(Invitation.contact_id) == col(Contact.id))
     .where(col(Invitation.id) == bindparam("invitation_id"))
 )
 
@@ -129,8 +129,8 @@ def load_invitation_view(session: Session, token: str) -> InvitationView | None:
         event=event,
         contact=contact,
         agenda=agenda,
-        represented_by=_contact_of(session, invitation.represented_by_id),
-        representative_of=_contact_of(session, invitation.representative_of_id),
+        represented_by=_invitee_of(session, invitation.represented_by_id),
+        representative_of=_invitee_of(session, invitation.representative_of_id),
     )
 
 
@@ -227,7 +227,7 @@ def _record_reply(
         if event.is_cancelled:
             return replace(unchanged, refusal=CLOSED)
 
-        current_representative = _contact_of(session, invitation.represented_by_id)
+        current_representative = _invitee_of(session, invitation.represented_by_id)
         outcome = respond(
             from_status,
             reply,
@@ -420,7 +420,7 @@ def _invite_representative(
                 )
             ]
         )
-    contact = _contact_for(session, email, reply.substitute_name, like=invitee, now=now)
+    contact = _contact_for(session, email, now=now)
     assert contact.id is not None
     invitation = session.exec(
         select(Invitation).where(
@@ -431,7 +431,11 @@ def _invite_representative(
         invitation = Invitation(
             event_id=event.id,
             contact_id=contact.id,
-            organization_id=contact.organization_id,
+            # Named by the invitee on this event's form: the details of this list only.
+            full_name=reply.substitute_name,
+            organization_id=original.organization_id,
+            language=original.language,
+            timezone=original.timezone,
             role=original.role,
             status=Status.NOT_INVITED,
             representative_of_id=original.id,
@@ -460,22 +464,12 @@ def _invite_representative(
     return invitation
 
 
-def _contact_for(
-    session: Session, email: str, name: str, *, like: Contact, now: datetime
-) -> Contact:
-    """The contact with this address; a new one (in the invitee's language) if none."""
+def _contact_for(session: Session, email: str, *, now: datetime) -> Contact:
+    """The contact with this address; a new one if none."""
     existing = session.exec(select(Contact).where(Contact.email == email)).first()
     if existing is not None:
         return existing
-    contact = Contact(
-        email=email,
-        full_name=name,
-        language=like.language,
-        timezone=like.timezone,
-        organization_id=like.organization_id,
-        created_at=now,
-        updated_at=now,
-    )
+    contact = Contact(email=email, created_at=now, updated_at=now)
     try:
         # A reply to another event may be creating the same person right now.
         with session.begin_nested():
@@ -496,7 +490,9 @@ def _issue_token(invitation: Invitation, *, now: datetime) -> None:
     invitation.updated_at = now
 
 
-def _contact_of(session: Session, invitation_id: int | None) -> Contact | None:
+def _invitee_of(session: Session, invitation_id: int | None) -> Addressee | None:
+    """The invitee of that invitation as its event's list names them."""
     if invitation_id is None:
         return None
-    return session.exec(_CONTACT_OF_INVITATION, params={"invitation_id": invitation_id}).first()
+    row = session.exec(_INVITEE_OF_INVITATION, params={"invitation_id": invitation_id}).first()
+    return row[0].addressee(row[1]) if row is not None else None

@@ -30,7 +30,7 @@ from roundtable.invitations.model import ROLES
 from roundtable.mail import i18n
 from roundtable.mail.markdown import markdown_to_html, markdown_to_text
 from roundtable.mail.model import KINDS
-from roundtable.people.model import Contact
+from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
 
 RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
@@ -183,7 +183,7 @@ def build_context(
     *,
     event: Event,
     agenda: Sequence[AgendaItem],
-    contact: Contact,
+    contact: Addressee,
     organization: str | None,
     role: str,
     now: datetime,
@@ -193,6 +193,9 @@ def build_context(
     extra: Mapping[str, Any] | None = None,
 ) -> MailContext:
     """The context for one message of ``kind`` to ``contact`` about ``event``.
+
+    ``contact`` is the invitee as this event's list names them: another event may
+    know the same address by other details.
 
     ``extra`` carries what only one kind needs:
 
@@ -252,7 +255,7 @@ def build_context(
     )
 
 
-def salutation(contact: Contact, words: gettext.NullTranslations) -> str:
+def salutation(contact: Addressee, words: gettext.NullTranslations) -> str:
     """The opening line for ``contact``, as protocol wants it, in the reader's language.
 
     Ambassadors and ministers (H.E.) are addressed as "Excellency,"; others by

@@ -25,9 +25,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 from roundtable.errors import Problem
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import ROLES, Invitation
 from roundtable.people.emails import email_problem, normalise_email
-from roundtable.people.model import LANGUAGES, Contact, Organization
+from roundtable.people.model import LANGUAGES, Organization
 from roundtable.people.names import join_name
 
 DEFAULT_ROLE = "participant"
@@ -35,7 +35,7 @@ DEFAULT_LANGUAGE = "en"
 ROLE_ALIASES = {"panelist": "panellist"}
 
 NAME_COLUMNS = ("name", "first_name", "last_name")
-#: Columns whose blank cell means "not stated": a known contact keeps what it has.
+#: Columns whose blank cell means "not stated": an invitee already on the list keeps what it has.
 OPTIONAL_COLUMNS = ("honorific", "position", "organization", "role", "language", "timezone")
 COLUMNS = ("email", *NAME_COLUMNS, *OPTIONAL_COLUMNS)
 
@@ -48,11 +48,11 @@ def _column_length(table_column: object) -> int:
 
 #: The longest value each column may hold: whatever the database column holds.
 MAX_LENGTHS = {
-    "honorific": _column_length(Contact.__table__.c.honorific),  # type: ignore[attr-defined]
-    "first_name": _column_length(Contact.__table__.c.first_name),  # type: ignore[attr-defined]
-    "last_name": _column_length(Contact.__table__.c.last_name),  # type: ignore[attr-defined]
-    "name": _column_length(Contact.__table__.c.full_name),  # type: ignore[attr-defined]
-    "position": _column_length(Contact.__table__.c.position),  # type: ignore[attr-defined]
+    "honorific": _column_length(Invitation.__table__.c.honorific),  # type: ignore[attr-defined]
+    "first_name": _column_length(Invitation.__table__.c.first_name),  # type: ignore[attr-defined]
+    "last_name": _column_length(Invitation.__table__.c.last_name),  # type: ignore[attr-defined]
+    "name": _column_length(Invitation.__table__.c.full_name),  # type: ignore[attr-defined]
+    "position": _column_length(Invitation.__table__.c.position),  # type: ignore[attr-defined]
     "organization": _column_length(Organization.__table__.c.name),  # type: ignore[attr-defined]
 }
 MAX_FULL_NAME = MAX_LENGTHS["name"]
@@ -78,7 +78,7 @@ class InviteeRow:
     language: str = DEFAULT_LANGUAGE
     timezone: str | None = None
     #: The optional columns this row fills in. A blank cell states nothing, so an
-    #: import never erases what is known about a contact from another file.
+    #: import never erases what an earlier file put on the event's list.
     given: frozenset[str] = frozenset()
 
     def differences(self, other: InviteeRow) -> list[str]:

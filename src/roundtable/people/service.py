@@ -1,10 +1,15 @@
 """Putting imported invitees on an event's list: contacts, organizations, invitations.
 
 The rows come checked from :mod:`roundtable.people.csv_file`; this module only
-writes them. Contacts are shared across events and matched by address;
-organizations by name. Everything is loaded in a few bulk queries, not one per
-row, and written only where something changed, so that importing the same file
-twice changes nothing, not even a timestamp.
+writes them. A contact is an address shared across events, matched by address;
+what the row says about the person (name, position, organization, language, time
+zone) goes on this event's invitation only, so an import never changes what
+another event shows. The contact rows are written the same way whether or not
+an address is known, and the counts speak only of this event's list: nothing
+tells an organizer that an address is on another event's list (README, "Contacts
+and events"). Organizations are matched by name. Everything is loaded in a few
+bulk queries, not one per row, and written only where something changed, so
+that importing the same file twice changes nothing, not even a timestamp.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from roundtable.db import write_session
@@ -34,19 +40,15 @@ T = TypeVar("T")
 
 @dataclass
 class ImportResult:
-    """What an import did, counted per invitee and per table."""
+    """What an import did to this event's list, and nothing about any other event's."""
 
-    #: invitees put on the event's list by this import
+    #: invitees added to this event's list by this import
     created: int = 0
-    #: invitees already on the list whose details or role the import changed
+    #: invitees already on this event's list whose details or role the import changed
+    #: (their status is never touched)
     updated: int = 0
-    #: invitees already on the list, exactly as the file describes them
+    #: invitees already on this event's list, exactly as the file describes them
     unchanged: int = 0
-    contacts_created: int = 0
-    contacts_updated: int = 0
-    organizations_created: int = 0
-    #: invitations whose role the import changed (their status is never touched)
-    invitations_updated: int = 0
     #: the rows left out with ``skip_invalid``, and why
     skipped: list[Problem] = field(default_factory=list)
 
@@ -89,12 +91,12 @@ def import_invitees(
     *,
     now: datetime | None = None,
 ) -> ImportResult:
-    """Upsert the rows' contacts and organizations and put them on ``event``'s list.
+    """Put the rows on ``event``'s list with the details they give, for this event only.
 
     Runs in the caller's transaction and does not commit. A new invitation is
-    ``not_invited``; an existing one keeps its status, and its role changes only
-    when the row states a different one. Each address may appear once in ``rows``
-    (the parser guarantees it).
+    ``not_invited``; an existing one keeps its status, and its details and role
+    change only where the row states something different. Each address may appear
+    once in ``rows`` (the parser guarantees it).
     """
     if event.is_cancelled:
         raise InputError(
@@ -106,108 +108,69 @@ def import_invitees(
         raise ValueError("each address may appear only once in the rows of one import")
     now = now or utcnow()
     result = ImportResult()
-    organizations = _organizations(session, {row.organization for row in rows}, result)
-    contact_ids, changed_contacts = _upsert_contacts(session, rows, organizations, now, result)
+    organizations = _organizations(session, {row.organization for row in rows})
+    contact_ids = _contact_ids_for(session, emails, now)
     invitations = _invitations_by_contact(session, event.id, list(contact_ids.values()))
     new_invitations: list[dict[str, object]] = []
     for row in rows:
         invitation = invitations.get(contact_ids[row.email])
         if invitation is None:
-            new_invitations.append(_new_invitation(event.id, contact_ids[row.email], row, now))
-            continue
-        role_changed = "role" in row.given and invitation.role != row.role
-        if role_changed:
-            invitation.role = row.role
-            invitation.updated_at = now
-            result.invitations_updated += 1
-        if role_changed or row.email in changed_contacts:
+            new_invitations.append(
+                _new_invitation(event.id, contact_ids[row.email], row, organizations, now)
+            )
+        elif _apply_row(invitation, row, organizations, now):
             result.updated += 1
         else:
             result.unchanged += 1
     _insert_many(session, Invitation, new_invitations)
     result.created = len(new_invitations)
     session.flush()
-    _copy_organizations(session, list(contact_ids.values()))
     return result
 
 
-def _copy_organizations(session: Session, contact_ids: Sequence[int]) -> None:
-    """Give these contacts' invitations, to every event, the contact's organization.
+def _contact_ids_for(session: Session, emails: list[str], now: datetime) -> dict[str, int]:
+    """Every address's contact id, adding the addresses not yet known.
 
-    The invitation carries a copy so that reports group by it without a join; a
-    row is written only where the copy differs.
+    Every address goes through the same ``INSERT … ON CONFLICT DO NOTHING``, known
+    or not, so neither the statements nor their number depend on what other
+    events hold.
     """
-    contacts_organization = (
-        select(Contact.organization_id)
-        .where(col(Contact.id) == col(Invitation.contact_id))
-        .scalar_subquery()
-    )
-    for chunk in _chunks(contact_ids):
-        session.execute(
-            update(Invitation)
-            .where(
-                col(Invitation.contact_id).in_(chunk),
-                col(Invitation.organization_id).is_distinct_from(contacts_organization),
-            )
-            .values(organization_id=contacts_organization)
-        )
-
-
-def _upsert_contacts(
-    session: Session,
-    rows: Sequence[InviteeRow],
-    organizations: dict[str, Organization],
-    now: datetime,
-    result: ImportResult,
-) -> tuple[dict[str, int], set[str]]:
-    """Every row's contact id by address, and the addresses whose contact changed."""
-    contacts = _contacts_by_email(session, [row.email for row in rows])
-    changed: set[str] = set()
-    for row in rows:
-        known = contacts.get(row.email)
-        if known is not None and _apply_row(known, row, organizations, now):
-            changed.add(row.email)
-    new_rows = [row for row in rows if row.email not in contacts]
-    _insert_contacts(session, new_rows, organizations, now)
+    values: list[dict[str, object]] = [
+        {"email": email, "created_at": now, "updated_at": now} for email in emails
+    ]
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for chunk in _chunks(values):
+        session.execute(upsert(Contact).on_conflict_do_nothing(index_elements=["email"]), chunk)
     session.flush()
-    result.contacts_updated = len(changed)
-    result.contacts_created = len(new_rows)
-    ids = {email: contact.id for email, contact in contacts.items() if contact.id}
-    ids.update(_contact_ids(session, [row.email for row in new_rows]))
-    return ids, changed
+    return _contact_ids(session, emails)
 
 
-def _insert_contacts(
-    session: Session, rows: list[InviteeRow], organizations: dict[str, Organization], now: datetime
-) -> None:
-    """Insert the new contacts in bulk: building one ORM object per row is the slow part."""
-    values: list[dict[str, object]] = []
-    for row in rows:
-        organization = organizations.get(row.organization)
-        values.append(
-            {
-                "email": row.email,
-                "honorific": row.honorific,
-                "first_name": row.first_name,
-                "last_name": row.last_name,
-                "full_name": row.full_name,
-                "position": row.position,
-                "organization_id": organization.id if organization else None,
-                "language": row.language,
-                "timezone": row.timezone,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    _insert_many(session, Contact, values)
+def _details(row: InviteeRow) -> dict[str, object]:
+    return {
+        "honorific": row.honorific,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "full_name": row.full_name,
+        "position": row.position,
+        "language": row.language,
+        "timezone": row.timezone,
+    }
 
 
 def _new_invitation(
-    event_id: int, contact_id: int, row: InviteeRow, now: datetime
+    event_id: int,
+    contact_id: int,
+    row: InviteeRow,
+    organizations: dict[str, Organization],
+    now: datetime,
 ) -> dict[str, object]:
+    organization = organizations.get(row.organization)
     return {
         "event_id": event_id,
         "contact_id": contact_id,
+        **_details(row),
+        "organization_id": organization.id if organization else None,
         "role": row.role,
         "status": Status.NOT_INVITED,
         "created_at": now,
@@ -221,33 +184,31 @@ def _insert_many(session: Session, table: type[SQLModel], values: list[dict[str,
 
 
 def _apply_row(
-    contact: Contact, row: InviteeRow, organizations: dict[str, Organization], now: datetime
+    invitation: Invitation, row: InviteeRow, organizations: dict[str, Organization], now: datetime
 ) -> bool:
-    """Bring a known contact in line with the row; ``True`` when anything changed.
+    """Bring this event's invitation in line with the row; ``True`` when anything changed.
 
     Only what the row states is applied: a blank optional cell keeps the stored
     value, and a row with just ``name`` keeps the first and last names when the
     full name is unchanged.
     """
     wanted: dict[str, object] = {}
-    if row.first_name or row.last_name or contact.full_name != row.full_name:
+    if row.first_name or row.last_name or invitation.full_name != row.full_name:
         wanted.update(first_name=row.first_name, last_name=row.last_name, full_name=row.full_name)
-    for column in ("honorific", "position", "language", "timezone"):
+    for column in ("honorific", "position", "language", "timezone", "role"):
         if column in row.given:
             wanted[column] = getattr(row, column)
     if "organization" in row.given:
         wanted["organization_id"] = organizations[row.organization].id
-    changes = {name: value for name, value in wanted.items() if getattr(contact, name) != value}
+    changes = {name: value for name, value in wanted.items() if getattr(invitation, name) != value}
     for name, value in changes.items():
-        setattr(contact, name, value)
+        setattr(invitation, name, value)
     if changes:
-        contact.updated_at = now
+        invitation.updated_at = now
     return bool(changes)
 
 
-def _organizations(
-    session: Session, names: set[str], result: ImportResult
-) -> dict[str, Organization]:
+def _organizations(session: Session, names: set[str]) -> dict[str, Organization]:
     """The organizations with these names, creating the ones not yet known."""
     names = {name for name in names if name}
     known: dict[str, Organization] = {}
@@ -257,17 +218,8 @@ def _organizations(
     for name in sorted(names - known.keys()):
         known[name] = Organization(name=name)
         session.add(known[name])
-        result.organizations_created += 1
     session.flush()
     return known
-
-
-def _contacts_by_email(session: Session, emails: list[str]) -> dict[str, Contact]:
-    contacts: dict[str, Contact] = {}
-    for chunk in _chunks(emails):
-        query = select(Contact).where(col(Contact.email).in_(chunk))
-        contacts.update((contact.email, contact) for contact in session.exec(query))
-    return contacts
 
 
 def _contact_ids(session: Session, emails: list[str]) -> dict[str, int]:

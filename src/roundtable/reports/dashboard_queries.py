@@ -139,7 +139,7 @@ def _as_date(value: date | str) -> date:
 
 #: what the invitee table can be sorted by, and the columns that sort means
 INVITEE_SORTS: dict[str, tuple[Any, ...]] = {
-    "name": (col(Contact.last_name), col(Contact.full_name)),
+    "name": (col(Invitation.last_name), col(Invitation.full_name)),
     "email": (col(Contact.email),),
     "organization": (col(Organization.name),),
     "role": (col(Invitation.role),),
@@ -201,7 +201,7 @@ def invitee_page(session: Session, event_id: int, query: InviteeQuery) -> Page[I
     if term:
         conditions.append(
             or_(
-                func.lower(Contact.full_name).contains(term, autoescape=True),
+                func.lower(Invitation.full_name).contains(term, autoescape=True),
                 func.lower(Contact.email).contains(term, autoescape=True),
                 func.lower(func.coalesce(Organization.name, "")).contains(term, autoescape=True),
             )
@@ -269,18 +269,18 @@ def _invitee_line(
     return InviteeLine(
         invitation_id=invitation.id,
         email=contact.email,
-        name=contact.display_name,
-        honorific=contact.honorific,
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        full_name=contact.full_name,
-        position=contact.position,
+        name=invitation.display_name,
+        honorific=invitation.honorific,
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
+        full_name=invitation.full_name,
+        position=invitation.position,
         organization=organization or "",
         role=invitation.role,
         status=invitation.status,
         guests=invitation.guests,
         notes=invitation.notes,
-        language=contact.language,
+        language=invitation.language,
         invited_at=invitation.invited_at,
         responded_at=invitation.responded_at,
         attended_at=invitation.attended_at,
@@ -393,8 +393,8 @@ def _message_rows() -> Any:
             Message,
             col(Event.slug),
             col(Contact.email),
-            col(Contact.full_name),
-            col(Contact.honorific),
+            col(Invitation.full_name),
+            col(Invitation.honorific),
         )
         .join(Event, col(Event.id) == Message.event_id)
         .join(Invitation, col(Invitation.id) == Message.invitation_id)
@@ -448,7 +448,7 @@ def bounced_contacts(session: Session, event_id: int, limit: int = 20) -> Page[B
         ).scalar_one()
     )
     rows = session.exec(
-        select(Invitation.id, Contact)
+        select(Invitation, Contact)
         .join(Contact, col(Contact.id) == Invitation.contact_id)
         .where(*bounced)
         .order_by(col(Contact.email))
@@ -456,13 +456,13 @@ def bounced_contacts(session: Session, event_id: int, limit: int = 20) -> Page[B
     ).all()
     items = [
         BouncedContact(
-            invitation_id=int(invitation_id or 0),
+            invitation_id=int(invitation.id or 0),
             email=contact.email,
-            name=contact.display_name,
+            name=invitation.display_name,
             bounced_at=contact.bounced_at,
             reason=contact.bounce_reason or "",
         )
-        for invitation_id, contact in rows
+        for invitation, contact in rows
         if contact.bounced_at is not None
     ]
     return Page(items=items, total=total, page=1, per_page=limit)
@@ -488,7 +488,7 @@ def invitation_history(
         select(Invitation, Contact, Organization.name)
         .select_from(Invitation)
         .join(Contact, col(Contact.id) == Invitation.contact_id)
-        .outerjoin(Organization, col(Organization.id) == Contact.organization_id)
+        .outerjoin(Organization, col(Organization.id) == Invitation.organization_id)
         .where(col(Invitation.id) == invitation_id, col(Invitation.event_id) == event_id)
     ).first()
     if row is None:

@@ -97,9 +97,9 @@ def invitee_rows(session: Session, slug: str) -> list[dict[str, str]]:
     rows = session.exec(
         select(Invitation, Contact, Organization)
         .join(Contact, col(Contact.id) == Invitation.contact_id)
-        .outerjoin(Organization, col(Organization.id) == Contact.organization_id)
+        .outerjoin(Organization, col(Organization.id) == Invitation.organization_id)
         .where(Invitation.event_id == event.id)
-        .order_by(col(Contact.last_name), col(Contact.full_name))
+        .order_by(col(Invitation.last_name), col(Invitation.full_name))
     ).all()
     emails = {invitation.id: contact.email for invitation, contact, _ in rows}
     result = []
@@ -107,14 +107,14 @@ def invitee_rows(session: Session, slug: str) -> list[dict[str, str]]:
         result.append(
             {
                 "email": contact.email,
-                "honorific": contact.honorific,
-                "first_name": contact.first_name,
-                "last_name": contact.last_name,
-                "name": contact.full_name,
-                "position": contact.position,
+                "honorific": invitation.honorific,
+                "first_name": invitation.first_name,
+                "last_name": invitation.last_name,
+                "name": invitation.full_name,
+                "position": invitation.position,
                 "organization": organization.name if organization else "",
                 "role": invitation.role,
-                "language": contact.language,
+                "language": invitation.language,
                 "status": invitation.status,
                 "guests": str(invitation.guests),
                 "notes": invitation.notes,

@@ -148,7 +148,7 @@ async def rsvp_reply(request: Request, token: str) -> Response:
             record_reply, invitation.id, reply, actor="invitee", now=utcnow()
         )
     except ReplyError as error:
-        language = page_language(view.contact.language)
+        language = page_language(view.invitation.language)
         form.errors = {
             problem.field or "response": problem_text(problem, language)
             for problem in error.problems
@@ -199,7 +199,7 @@ def unsubscribe_page(request: Request, token: str) -> Response:
     return _render(
         request,
         "web/unsubscribe.html",
-        page_language(view.contact.language),
+        page_language(view.invitation.language),
         {"event": view.event, "done": view.contact.unsubscribed_at is not None},
         headers={"Cache-Control": "no-store"},
     )
@@ -222,7 +222,7 @@ def unsubscribe_one_click(request: Request, token: str) -> Response:
     return _render(
         request,
         "web/unsubscribe.html",
-        page_language(view.contact.language),
+        page_language(view.invitation.language),
         {"event": view.event, "done": True},
         headers={"Cache-Control": "no-store"},
     )
@@ -332,7 +332,7 @@ def _rsvp_page(
     done: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    language = page_language(view.contact.language)
+    language = page_language(view.invitation.language)
     context = rsvp_context(view, form, language=language, now=utcnow())
     context["done"] = done if done in ("1", "unchanged") else ""
     context["form_action"] = request.url.path
@@ -344,11 +344,11 @@ def rsvp_context(
     view: InvitationView, form: FormState, *, language: str, now: datetime
 ) -> dict[str, Any]:
     """Everything ``rsvp.html`` shows, formatted for the invitee's language and zones."""
-    event, invitation, contact = view.event, view.invitation, view.contact
+    event, invitation = view.event, view.invitation
     assert invitation.id is not None and invitation.token_salt is not None
     locale = babel_locale(language)
     venue_zone = ZoneInfo(event.timezone)
-    invitee_zone = own_zone(contact.timezone)
+    invitee_zone = own_zone(invitation.timezone)
     if invitee_zone is not None and not _offsets_differ(event, venue_zone, invitee_zone):
         invitee_zone = None
     period_over = reply_period_over(event, now)
