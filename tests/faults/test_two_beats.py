@@ -30,6 +30,8 @@ COUNT = 40
 ACCEPTING, DECLINING = range(15), range(15, 20)  # the other 20 stay silent
 #: the reminder and the nudge come due this long after the invitations go out
 DUE_IN = 6
+#: how late a scheduled message may go out and still count as sent on time
+ON_TIME = 30
 
 
 def test_two_beats_send_each_scheduled_message_once(
@@ -81,4 +83,7 @@ def test_two_beats_send_each_scheduled_message_once(
             select(Message).where(col(Message.id).in_(wanted), Message.due_at > Message.created_at)
         ).all()
     late = [(m.sent_at - m.due_at).total_seconds() for m in scheduled if m.sent_at]
-    assert len(late) == 15 + 20 and max(late) < 5, f"scheduled mail went out late: {late}"
+    # "On time" is within a few dispatch intervals (1 s here); the bound is loose on purpose,
+    # as a machine busy with other work delays every process: it tells a schedule that works
+    # from one that waits for the next sweep of the day, not a fast machine from a slow one.
+    assert len(late) == 15 + 20 and max(late) < ON_TIME, f"scheduled mail went out late: {late}"
