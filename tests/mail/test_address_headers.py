@@ -21,22 +21,26 @@ from hypothesis import strategies as st
 from roundtable.mail.mime import assemble, clean, wire_form
 from roundtable.mail.render import RenderedMail
 
-ADDRESS_HEADERS = {"From": "events@un.example.org", "To": "ew2@evil.example", "Reply-To": "desk@un.example.org"}
+ADDRESS_HEADERS = {
+    "From": "events@un.example.org",
+    "To": "ew2@evil.example",
+    "Reply-To": "desk@un.example.org",
+}
 #: what attackers type where a name is expected
 HOSTILE = [
     "=?utf-8?q?a=2C_ceo=40victim=2Eexample=2C_b?=",
     "=?utf-8?b?YSwgY2VvQHZpY3RpbS5leGFtcGxlLCBi?=",
     "a, ceo@victim.example, b",
     'Ms. "Quoted", <script>alert(1)</script>',
-    'x' * 60 + ' <a@b>, "q", ' + 'y' * 40,
-    '"' * 50 + ',' * 50 + '<>' * 30,
+    "x" * 60 + ' <a@b>, "q", ' + "y" * 40,
+    '"' * 50 + "," * 50 + "<>" * 30,
     "IOM, New York Office; Room 5 <events@evil.example>",
-    "\\\\\\\", evil@example.org",
-    "Zoë \"the\" <boss>, " * 8,
+    '\\\\\\", evil@example.org',
+    'Zoë "the" <boss>, ' * 8,
     "سعادة السيدة سارة القاسمي, ceo@victim.example",
     "0" * 200,
 ]
-SPECIALS = st.sampled_from(list('()<>[]:;@\\,."=? \t') + ["=?", "?=", "=?utf-8?q?", "@x.example"])
+SPECIALS = st.sampled_from([*'()<>[]:;@\\,."=? \t', "=?", "?=", "=?utf-8?q?", "@x.example"])
 NAMES = st.lists(
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12) | SPECIALS,
     max_size=25,
@@ -108,4 +112,3 @@ def test_long_names_with_specials_keep_their_quoting_when_folded() -> None:
 @example(name="")
 def test_every_hostile_name_parses_back_to_exactly_the_intended_address(name: str) -> None:
     assert_one_address(name)
-

@@ -75,7 +75,7 @@ def page_messages() -> dict[Key, str | tuple[str, ...]]:
 
 @cache
 def reply_messages() -> dict[Key, str | tuple[str, ...]]:
-    """The reply form's problems (``invitations/rsvp.py``, ``representatives.py``), marked ``N_``."""
+    """The reply form's problems (``invitations/rsvp.py`` and its neighbours), marked ``N_``."""
     return {
         _key(message, context): message
         for source in (

@@ -98,9 +98,7 @@ class RepresentativeNaming(SQLModel, table=True):
     """
 
     __tablename__ = "representative_naming"
-    __table_args__ = (
-        UniqueConstraint("invitation_id", "email", name="representative_named_once"),
-    )
+    __table_args__ = (UniqueConstraint("invitation_id", "email", name="representative_named_once"),)
 
     id: int | None = Field(default=None, primary_key=True)
     #: the invitation whose invitee named the representative

@@ -17,7 +17,6 @@ transaction, after the invitation (and, where seats are counted, the event) is l
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError

@@ -22,17 +22,17 @@ from roundtable.db import write_session
 from roundtable.errors import NotFound
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
-from roundtable.invitations.rsvp import (
-    ACCEPT,
-    CLOSED,
-    Reply,
-    respond,
-)
 from roundtable.invitations.representatives import (
     NamedRepresentative,
     invite_representative,
     named_representative,
     withdraw_representative,
+)
+from roundtable.invitations.rsvp import (
+    ACCEPT,
+    CLOSED,
+    Reply,
+    respond,
 )
 from roundtable.invitations.tokens import hash_token, looks_like_token
 from roundtable.mail.outbox import OutgoingMessage, queue_message
@@ -205,9 +205,9 @@ def _record_reply(
 ) -> ReplyResult:
     with write_session() as session:
         found = session.exec(
-            select(
-                Invitation.event_id, Invitation.status, Invitation.represented_by_id
-            ).where(Invitation.id == invitation_id)
+            select(Invitation.event_id, Invitation.status, Invitation.represented_by_id).where(
+                Invitation.id == invitation_id
+            )
         ).first()
         if found is None:
             raise NotFound(f"no invitation with id {invitation_id}")
