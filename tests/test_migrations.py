@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -16,12 +17,13 @@ from sqlmodel import Session
 from roundtable import db
 from roundtable.config import get_settings
 from roundtable.invitations.model import ReplyLog
-from roundtable.migrate import upgrade
+from roundtable.migrate import alembic_config, upgrade
 from roundtable.models import metadata
 from roundtable.people.model import Organization
 from tests.factories import make_event
 
-HEAD = "0004_invitee_details_per_event"
+#: the newest revision: the one the migrations directory ends with
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 #: a contact as 0001 stored it, with the details that were global then
 _OLD_CONTACT = (

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from roundtable.events.model import AgendaItem, Event, EventStatus
-from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Contact, Organization
 from roundtable.staff.model import ApiToken, EventGrant, StaffUser
@@ -22,6 +22,7 @@ __all__ = [
     "MessageStatus",
     "Organization",
     "ReplyLog",
+    "RepresentativeNaming",
     "StaffUser",
     "Status",
     "metadata",

@@ -546,3 +546,22 @@ def test_field_names_count_list_positions_from_one() -> None:
 def test_a_description_keeps_its_lines_whatever_their_ending() -> None:
     spec = parse(sample(description=r'"First\r\nsecond\rthird\u2028fourth"'))
     assert spec.description == "First\nsecond\nthird\u2028fourth"
+
+
+@pytest.mark.parametrize(
+    ("table", "value"),
+    [("organizer", r"IOM\r\nBcc: x@evil.example"), ("contact", r"Maria\nRossi")],
+)
+def test_a_name_with_a_line_break_is_refused_with_its_field_and_line(
+    table: str, value: str
+) -> None:
+    """Names go into the From and Reply-To headers: a line break is refused at input."""
+    text = sample()
+    start = text.index(f"[{table}]")
+    name_at = text.index("name = ", start)
+    end = text.index("\n", name_at)
+    text = text[:name_at] + f'name = "{value}"' + text[end:]
+    problem = only_problem(text)
+    assert problem.field == f"{table}.name"
+    assert problem.line == text[:name_at].count("\n") + 1
+    assert "line break" in problem.message

@@ -254,9 +254,9 @@ def test_a_reply_never_overbooks(
             "Notes can be at most 2,000 characters long.",
         ),
         (
-            {"response": "decline", "substitute_name": "A" * 201, "substitute_email": "a@b.org"},
+            {"response": "decline", "substitute_name": "A" * 101, "substitute_email": "a@b.org"},
             2,
-            "The name can be at most 200 characters long.",
+            "The name can be at most 100 characters long.",
         ),
         (
             {"response": "decline", "substitute_email": "ana@example.org"},

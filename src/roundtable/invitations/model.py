@@ -116,3 +116,27 @@ class ReplyLog(SQLModel, table=True):
     guests: int = 0
     notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     reason: str = Field(default="", max_length=500)
+
+
+class RepresentativeNaming(SQLModel, table=True):
+    """A representative an invitee named: the address and the name exactly as typed.
+
+    One row per address per invitation, kept when the representative is replaced:
+    the rows count the different representatives an invitation has named over its
+    life (a bounded number), and the invitee's page shows the name they typed,
+    never the name stored on a contact who already had that address.
+    """
+
+    __tablename__ = "representative_naming"
+    __table_args__ = (UniqueConstraint("invitation_id", "email", name="representative_named_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: the invitation whose invitee named the representative
+    invitation_id: int = Field(foreign_key="invitation.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    #: the representative's own invitation, once there is one
+    representative_id: int | None = Field(
+        default=None, foreign_key="invitation.id", ondelete="SET NULL"
+    )
+    named_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

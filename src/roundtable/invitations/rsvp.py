@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from roundtable.errors import InputError, Problem
 from roundtable.invitations.model import Status
 from roundtable.people.emails import email_problem, normalise_email
+from roundtable.people.names import MAX_TYPED_NAME, NameFault, name_fault
 
 ACCEPT = "accept"
 DECLINE = "decline"
@@ -30,7 +31,6 @@ TENTATIVE = "tentative"
 RESPONSES = (ACCEPT, DECLINE, TENTATIVE)
 
 MAX_NOTES = 2000
-MAX_NAME = 200
 
 #: Why a reply was not taken; the page then says whom to contact.
 DEADLINE_PASSED = "deadline_passed"
@@ -259,18 +259,29 @@ def _representative_problems(reply: Reply) -> list[Problem]:
                 ),
             )
         )
-    if not name:
+    fault = name_fault(name, max_length=MAX_TYPED_NAME, typed=True)
+    if not name.strip():
         problems.append(ReplyProblem.of("substitute_name", N_("Give your representative's name.")))
-    elif any(_is_forbidden_control(c, allow_newlines=False) for c in name):
+    elif fault == NameFault.LINE_BREAK:
         problems.append(
             ReplyProblem.of("substitute_name", N_("The name must be on a single line."))
         )
-    elif len(name) > MAX_NAME:
+    elif fault == NameFault.TOO_LONG:
         problems.append(
             ReplyProblem.of(
                 "substitute_name",
                 N_("The name can be at most %(count)s characters long."),
-                count=MAX_NAME,
+                count=MAX_TYPED_NAME,
+            )
+        )
+    elif fault == NameFault.NOT_A_NAME:
+        problems.append(
+            ReplyProblem.of(
+                "substitute_name",
+                N_(
+                    "Give only your representative's name: no web address, email address "
+                    "or angle brackets."
+                ),
             )
         )
     if not email or email_problem(email) is not None:

@@ -16,25 +16,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import bindparam, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from roundtable.config import get_settings
 from roundtable.db import write_session
 from roundtable.errors import NotFound
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.invitations.representatives import (
+    NamedRepresentative,
+    invite_representative,
+    named_representative,
+    withdraw_representative,
+)
 from roundtable.invitations.rsvp import (
     ACCEPT,
     CLOSED,
-    N_,
     Reply,
-    ReplyError,
-    ReplyProblem,
-    representative_email,
     respond,
 )
-from roundtable.invitations.tokens import derive_token, hash_token, looks_like_token, new_salt
+from roundtable.invitations.tokens import hash_token, looks_like_token
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.model import Addressee, Contact
 
@@ -73,7 +73,8 @@ class InvitationView:
     event: Event
     contact: Contact
     agenda: list[AgendaItem] = field(default_factory=list)
-    represented_by: Addressee | None = None
+    #: the representative the invitee named, as they typed the name
+    represented_by: NamedRepresentative | None = None
     representative_of: Addressee | None = None
 
 
@@ -129,7 +130,7 @@ def load_invitation_view(session: Session, token: str) -> InvitationView | None:
         event=event,
         contact=contact,
         agenda=agenda,
-        represented_by=_invitee_of(session, invitation.represented_by_id),
+        represented_by=named_representative(session, invitation),
         representative_of=_invitee_of(session, invitation.representative_of_id),
     )
 
@@ -176,11 +177,20 @@ class _NeedsEventLock(Exception):
     """The reply turned out to move seats; start again holding the event's lock."""
 
 
-def _moves_seats(event: Event, from_status: str, reply: Reply) -> bool:
-    """Whether this reply may take or free a seat (only then must replies queue up)."""
+def _moves_seats(
+    event: Event, from_status: str, reply: Reply, represented_by_id: int | None = None
+) -> bool:
+    """Whether this reply may take or free a seat (only then must replies queue up).
+
+    Replacing a representative may free the seat they had accepted.
+    """
     if event.capacity is None:
         return False
-    return reply.response == ACCEPT or from_status in (Status.ACCEPTED, Status.WAITLISTED)
+    return (
+        reply.response == ACCEPT
+        or from_status in (Status.ACCEPTED, Status.WAITLISTED)
+        or represented_by_id is not None
+    )
 
 
 def _record_reply(
@@ -195,17 +205,19 @@ def _record_reply(
 ) -> ReplyResult:
     with write_session() as session:
         found = session.exec(
-            select(Invitation.event_id, Invitation.status).where(Invitation.id == invitation_id)
+            select(Invitation.event_id, Invitation.status, Invitation.represented_by_id).where(
+                Invitation.id == invitation_id
+            )
         ).first()
         if found is None:
             raise NotFound(f"no invitation with id {invitation_id}")
-        event_id, status_seen = found
+        event_id, status_seen, representative_seen = found
         # The event's lock serialises replies that move seats, so that concurrent
         # acceptances never overbook; other replies only lock their own row. The
         # event is always locked before any invitation, never after: whether this
         # reply moves seats is judged from the status read above, before locking.
         event = session.exec(select(Event).where(Event.id == event_id)).one()
-        if lock_the_event or _moves_seats(event, status_seen, reply):
+        if lock_the_event or _moves_seats(event, status_seen, reply, representative_seen):
             event = lock_event(session, event_id)
             lock_the_event = True
         invitation = session.exec(
@@ -214,7 +226,9 @@ def _record_reply(
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
-        if not lock_the_event and _moves_seats(event, invitation.status, reply):
+        if not lock_the_event and _moves_seats(
+            event, invitation.status, reply, invitation.represented_by_id
+        ):
             raise _NeedsEventLock  # its status changed since: rare, start again
         from_status = invitation.status
         unchanged = ReplyResult(
@@ -251,9 +265,23 @@ def _record_reply(
 
         representative: Invitation | None = None
         if reply.names_representative:
-            representative = _invite_representative(session, event, invitation, reply, now=now)
+            representative = invite_representative(session, event, invitation, reply, now=now)
+        previous = invitation.represented_by_id
         _apply(invitation, outcome.status, reply, now=now)
         invitation.represented_by_id = representative.id if representative else None
+        seats_freed = outcome.seats_freed
+        if previous is not None and previous != invitation.represented_by_id:
+            for gone in withdraw_representative(session, invitation, previous, now=now):
+                _log(
+                    session,
+                    gone.invitation,
+                    from_status=gone.from_status,
+                    actor=actor,
+                    reason="replaced as representative",
+                    now=now,
+                    by_invitee=False,
+                )
+                seats_freed += gone.seats_freed
         log = _log(
             session,
             invitation,
@@ -275,7 +303,7 @@ def _record_reply(
                 context={"response": outcome.status, "guests": outcome.guests},
             ),
         )
-        promoted = promote_waiting(session, event, now=now) if outcome.seats_freed else []
+        promoted = promote_waiting(session, event, now=now) if seats_freed else []
         return ReplyResult(
             invitation_id=invitation_id,
             from_status=from_status,
@@ -384,10 +412,11 @@ def _log(
     actor: str,
     reason: str,
     now: datetime,
+    by_invitee: bool = True,
 ) -> ReplyLog:
-    """Write the invitation's change to its reply log (the first entry dates the first reply)."""
+    """Write the invitation's change to its reply log (the first reply dates the first reply)."""
     assert invitation.id is not None
-    if invitation.first_replied_at is None:
+    if by_invitee and invitation.first_replied_at is None:
         invitation.first_replied_at = now
     log = ReplyLog(
         invitation_id=invitation.id,
@@ -402,92 +431,6 @@ def _log(
     session.add(log)
     session.flush()
     return log
-
-
-def _invite_representative(
-    session: Session, event: Event, original: Invitation, reply: Reply, *, now: datetime
-) -> Invitation:
-    """The representative's invitation to the same event: found, or created and sent."""
-    email = representative_email(reply)
-    invitee = session.get(Contact, original.contact_id)
-    assert invitee is not None and event.id is not None and original.id is not None
-    if email == invitee.email:
-        raise ReplyError(
-            [
-                ReplyProblem.of(
-                    "substitute_email",
-                    N_("That is your own address: give your representative's."),
-                )
-            ]
-        )
-    contact = _contact_for(session, email, now=now)
-    assert contact.id is not None
-    invitation = session.exec(
-        select(Invitation).where(
-            Invitation.event_id == event.id, Invitation.contact_id == contact.id
-        )
-    ).first()
-    if invitation is None:
-        invitation = Invitation(
-            event_id=event.id,
-            contact_id=contact.id,
-            # Named by the invitee on this event's form: the details of this list only.
-            full_name=reply.substitute_name,
-            organization_id=original.organization_id,
-            language=original.language,
-            timezone=original.timezone,
-            role=original.role,
-            status=Status.NOT_INVITED,
-            representative_of_id=original.id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(invitation)
-        session.flush()
-    elif invitation.representative_of_id is None and invitation.status == Status.NOT_INVITED:
-        invitation.representative_of_id = original.id
-    if invitation.status == Status.NOT_INVITED:
-        _issue_token(invitation, now=now)
-        session.flush()
-        assert invitation.id is not None
-        queue_message(
-            session,
-            OutgoingMessage(
-                event_id=event.id,
-                invitation_id=invitation.id,
-                kind="invitation",
-                mailing=f"invitation:{event.sequence}",
-                due_at=now,
-                context={"representative_of": original.id},
-            ),
-        )
-    return invitation
-
-
-def _contact_for(session: Session, email: str, *, now: datetime) -> Contact:
-    """The contact with this address; a new one if none."""
-    existing = session.exec(select(Contact).where(Contact.email == email)).first()
-    if existing is not None:
-        return existing
-    contact = Contact(email=email, created_at=now, updated_at=now)
-    try:
-        # A reply to another event may be creating the same person right now.
-        with session.begin_nested():
-            session.add(contact)
-            session.flush()
-    except IntegrityError:
-        return session.exec(select(Contact).where(Contact.email == email)).one()
-    return contact
-
-
-def _issue_token(invitation: Invitation, *, now: datetime) -> None:
-    assert invitation.id is not None
-    invitation.token_salt = new_salt()
-    token = derive_token(get_settings().resolved_secret_key(), invitation.id, invitation.token_salt)
-    invitation.token_hash = hash_token(token)
-    invitation.status = Status.INVITED
-    invitation.invited_at = now
-    invitation.updated_at = now
 
 
 def _invitee_of(session: Session, invitation_id: int | None) -> Addressee | None:

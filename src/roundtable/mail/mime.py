@@ -290,18 +290,91 @@ def calendar_method_of(calendar: bytes, given: str | None) -> str:
 
 
 def _set_address(message: EmailMessage, name: str, pair: tuple[str, str]) -> None:
-    """Set an address header from its name and address, quoted by ``Address``.
+    """Set an address header that any reader parses back to exactly this one address.
 
-    ASCII that fits on one line is stored as that text, which is exactly what the
-    parsed header would write; anything else (a name in Arabic, a long line, a name
-    that looks like an encoded word) is parsed, to be encoded and folded by the policy.
+    The text is written here, already folded, and stored as it is: the policy's
+    own folder (Python 3.11) could drop the quotes of a long name, and a name
+    typed as an encoded word (``=?utf-8?q?a=2C_b=40c?=``) would be decoded and
+    written back bare, so that ``a, b@c <d@e>`` reached the wire (see
+    :func:`address_header_text`). Reading the header back still parses it.
     """
-    display_name, email = clean(pair[0]), clean(pair[1])
-    text = str(Address(display_name=display_name, addr_spec=email))
-    if text.isascii() and "=?" not in text and len(name) + 2 + len(text) <= _MAX_7BIT_LINE:
-        message.set_raw(name, text)
+    message.set_raw(name, address_header_text(name, pair[0], pair[1]))
+
+
+#: RFC 5322 ``atext``; a display name of these words and single spaces needs no quoting
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+#: bytes of UTF-8 per encoded word: 52 characters of base64, so that even after
+#: ``Reply-To: `` an encoded word stays within 78 characters
+_WORD_BYTES = 39
+
+
+def address_header_text(header: str, display_name: str, address: str) -> str:
+    """The value of an address header naming one mailbox, folded at 78 characters.
+
+    The display name is written the safest way that still reads well: plain words
+    when it is only letters, digits and spaces; a quoted string, folded only at
+    its own spaces, when it is other ASCII; otherwise RFC 2047 encoded words
+    (base64) of the whole name. Base64 is all ``atext``: no comma, ``@``, quote or
+    angle bracket of the name reaches the wire, and a name typed as an encoded
+    word is itself encoded, so it reads as typed. Every line stays within 78
+    characters, so no policy refolds it.
+    """
+    name = clean(display_name)
+    # Address() refuses what is not one addr-spec ("a@b, c@d", "<a@b>").
+    addr = Address(addr_spec=clean(address)).addr_spec
+    angle = f"<{addr}>"
+    if not name:
+        return addr
+    first = len(header) + 2
+    words: list[str] | None = None
+    if "=?" not in name and name.isascii():
+        if _ATOMS.fullmatch(name):
+            words = name.split(" ")
+        else:
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+            words = f'"{quoted}"'.split(" ")
+        if max(map(len, words)) > _MAX_7BIT_LINE - 2:
+            words = None  # a word too long for any line: encoded words can be split anywhere
+    lines = _fill(words or _encoded_words(name), first)
+    if len(lines[-1]) + 1 + len(angle) + (first if len(lines) == 1 else 0) <= _MAX_7BIT_LINE:
+        lines[-1] = f"{lines[-1]} {angle}"
     else:
-        message[name] = text
+        lines.append(f" {angle}")
+    return "\r\n".join(lines)
+
+
+def _fill(words: list[str], first: int) -> list[str]:
+    """``words`` joined by spaces into lines of at most 78 characters, each further line
+    starting with the space that separated the words (folding white space)."""
+    lines = [words[0]]
+    for word in words[1:]:
+        width = len(lines[-1]) + 1 + len(word) + (first if len(lines) == 1 else 0)
+        if width <= _MAX_7BIT_LINE:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(f" {word}")
+    return lines
+
+
+def _encoded_words(text: str) -> list[str]:
+    """``text`` as base64 encoded words of whole characters, each at most 64 long.
+
+    A word ends after a space of the name where it can, and the space is encoded
+    with it: RFC 2047 readers ignore the white space between encoded words.
+    """
+    chunks: list[bytes] = []
+    chunk = b""
+    for char in text:
+        encoded = char.encode("utf-8", "replace")
+        if chunk and len(chunk) + len(encoded) > _WORD_BYTES:
+            cut = chunk.rfind(b" ") + 1
+            if cut <= 0 or cut == len(chunk):
+                cut = len(chunk)
+            chunks.append(chunk[:cut])
+            chunk = chunk[cut:]
+        chunk += encoded
+    chunks.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
 
 
 # --- writing a message out ------------------------------------------------------------------

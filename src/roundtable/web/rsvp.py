@@ -63,6 +63,7 @@ from roundtable.people.zones import own_zone
 from roundtable.types import utcnow
 from roundtable.web.security import (
     FailedLookupLimiter,
+    ReplyLimiter,
     SecurityHeadersMiddleware,
     cross_site_reason,
     form_token,
@@ -89,9 +90,15 @@ RESPONSE_OF_STATUS = {
 router = APIRouter(include_in_schema=False)
 
 
-def install(app: FastAPI, *, limiter: FailedLookupLimiter | None = None) -> None:
+def install(
+    app: FastAPI,
+    *,
+    limiter: FailedLookupLimiter | None = None,
+    reply_limiter: ReplyLimiter | None = None,
+) -> None:
     """Add the RSVP pages, the security headers on every response, and ``/static``."""
     app.state.rsvp_limiter = limiter or FailedLookupLimiter()
+    app.state.reply_limiter = reply_limiter or ReplyLimiter()
     app.include_router(router)
     docs = [path for path in (app.docs_url, app.redoc_url) if path]
     app.add_middleware(SecurityHeadersMiddleware, csp_exempt=docs)
@@ -135,6 +142,8 @@ async def rsvp_reply(request: Request, token: str) -> Response:
         return _not_found(request)
     invitation = view.invitation
     assert invitation.id is not None and invitation.token_salt is not None
+    if (refusal := _too_many_replies(request, view)) is not None:
+        return refusal
     submitted_token = fields.get("form_token")
     if submitted_token is not None and not form_token_matches(
         submitted_token, invitation.id, invitation.token_salt
@@ -263,7 +272,7 @@ class FormState:
                 "response": chosen or RESPONSE_OF_STATUS.get(invitation.status, ""),
                 "guests": str(invitation.guests),
                 "notes": invitation.notes,
-                "substitute_name": representative.full_name if representative else "",
+                "substitute_name": representative.name if representative else "",
                 "substitute_email": representative.email if representative else "",
             }
         )
@@ -468,13 +477,36 @@ def _rate_limited(request: Request) -> HTMLResponse | None:
     return _error_page(request, 429, "rate_limited", headers={"Retry-After": str(wait)})
 
 
+def _too_many_replies(request: Request, view: InvitationView) -> HTMLResponse | None:
+    """429 in the invitee's language once this invitation or this client has replied too often."""
+    limiter: ReplyLimiter = request.app.state.reply_limiter
+    invitation_id, client = view.invitation.id, _client(request)
+    assert invitation_id is not None
+    wait = limiter.retry_after(invitation_id, client)
+    if wait:
+        return _error_page(
+            request,
+            429,
+            "too_many_replies",
+            headers={"Retry-After": str(wait)},
+            language=page_language(view.invitation.language),
+        )
+    limiter.record(invitation_id, client)
+    return None
+
+
 def _error_page(
-    request: Request, status_code: int, reason: str, *, headers: Mapping[str, str] | None = None
+    request: Request,
+    status_code: int,
+    reason: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    language: str = "en",
 ) -> HTMLResponse:
     return _render(
         request,
         "web/error.html",
-        "en",
+        language,
         {"reason": reason, "max_kib": MAX_FORM_BYTES // 1024},
         status_code=status_code,
         headers=headers,

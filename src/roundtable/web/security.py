@@ -133,6 +133,36 @@ class FailedLookupLimiter:
         return failures
 
 
+class ReplyLimiter:
+    """Reply POSTs allowed per invitation and per client address in a sliding window.
+
+    A link that leaks (forwarded, posted) must not let one client, or many, post
+    reply after reply: each reply can queue mail. In memory and per process, like
+    :class:`FailedLookupLimiter` (several server processes each allow as much).
+    """
+
+    def __init__(
+        self,
+        per_invitation: int = 10,
+        per_client: int = 60,
+        window: float = 600.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._invitations = FailedLookupLimiter(per_invitation, window, clock=clock)
+        self._clients = FailedLookupLimiter(per_client, window, clock=clock)
+
+    def retry_after(self, invitation_id: int, client: str) -> int:
+        """Seconds until another reply is taken for this invitation from this client; 0 now."""
+        return max(
+            self._invitations.retry_after(str(invitation_id)), self._clients.retry_after(client)
+        )
+
+    def record(self, invitation_id: int, client: str) -> None:
+        self._invitations.record_failure(str(invitation_id))
+        self._clients.record_failure(client)
+
+
 def cross_site_reason(headers: Mapping[str, str], *, own_origin: str, base_url: str) -> str | None:
     """Why a POST must be refused as coming from another site, or ``None``.
 
