@@ -45,7 +45,7 @@ def upgrade() -> None:
     op.execute(
         """
         INSERT INTO representative_naming (invitation_id, email, name, representative_id, named_at)
-        SELECT original.id, contact.email, SUBSTR(contact.full_name, 1, 200), representative.id,
+        SELECT original.id, contact.email, SUBSTR(representative.full_name, 1, 200), representative.id,
                COALESCE(representative.invited_at, representative.created_at)
         FROM invitation AS original
         JOIN invitation AS representative ON representative.id = original.represented_by_id
