@@ -17,8 +17,8 @@ from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
 import roundtable.invitations.rsvp
-import roundtable.invitations.service
 import roundtable.mail.context
+import roundtable.workflows.replies
 from roundtable.mail import i18n
 from roundtable.mail.context import SALUTATION_NAMES
 from roundtable.mail.render import templates_dir
@@ -74,12 +74,12 @@ def page_messages() -> dict[Key, str | tuple[str, ...]]:
 
 @cache
 def reply_messages() -> dict[Key, str | tuple[str, ...]]:
-    """The reply form's problems (``invitations/rsvp.py``, ``service.py``), marked with ``N_``."""
+    """The reply form's problems (``rsvp.py``, ``workflows/replies.py``), marked with ``N_``."""
     return {
         _key(message, context): message
         for source in (
             roundtable.invitations.rsvp.__file__,
-            roundtable.invitations.service.__file__,
+            roundtable.workflows.replies.__file__,
         )
         for _line, message, _comments, context in extract_from_file(
             "python", source, keywords={"N_": None}

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from roundtable.delivery.doorbell import Bell
+from roundtable.mail.doorbell import Bell
 
 log = logging.getLogger(__name__)
 

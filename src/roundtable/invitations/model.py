@@ -7,6 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The tables its foreign keys name, registered whenever this one is (a flush needs them).
+from roundtable.events.model import Event  # noqa: F401
+from roundtable.people.model import Contact, Organization  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
 ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
@@ -52,7 +55,7 @@ class Invitation(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True)
     #: the contact's organization, copied here so that reports group without a join;
-    #: ``people.service`` keeps the two equal
+    #: ``invitations.invitee_import`` keeps the two equal
     organization_id: int | None = Field(default=None, foreign_key="organization.id")
     role: str = Field(default="participant", max_length=20)
     status: str = Field(default=Status.NOT_INVITED, max_length=20, index=True)

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The tables its foreign keys name, registered whenever this one is (a flush needs them).
+from roundtable.events.model import Event  # noqa: F401
+from roundtable.invitations.model import Invitation  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
 KINDS = (

@@ -17,8 +17,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from roundtable.delivery import doorbell
 from roundtable.invitations.model import Invitation
+from roundtable.mail import doorbell
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 

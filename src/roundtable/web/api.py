@@ -20,10 +20,9 @@ from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import EventSpec, parse_event_text
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.rsvp import reply_from_form
-from roundtable.invitations.sending import send_invitations
 from roundtable.people.emails import normalise_email
-from roundtable.people.service import import_invitee_file
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import event_report
 from roundtable.types import utcnow
@@ -51,6 +50,7 @@ from roundtable.web.schemas import (
     problems_out,
     without_lines,
 )
+from roundtable.workflows.sending import send_invitations
 
 PREFIX = "/api/v1"
 

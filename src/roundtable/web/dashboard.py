@@ -32,15 +32,13 @@ from roundtable.db import read_session, write_session
 from roundtable.delivery.compose import compose, load_bundle
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event
-from roundtable.events.recommendations import publish_recommendations_text
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import ReplyError, reply_from_form
-from roundtable.invitations.sending import send_invitations
 from roundtable.mail.model import KINDS, MessageStatus
-from roundtable.people.service import import_invitee_file
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
@@ -80,6 +78,8 @@ from roundtable.web.auth import (
     write_browser_session,
 )
 from roundtable.web.schemas import EventDocument
+from roundtable.workflows.recommendations import publish_recommendations_text
+from roundtable.workflows.sending import send_invitations
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -44,12 +44,7 @@ from roundtable.invitations.rsvp import (
     ReplyProblem,
     reply_from_form,
 )
-from roundtable.invitations.service import (
-    InvitationView,
-    load_invitation_view,
-    record_reply,
-    reply_period_over,
-)
+from roundtable.invitations.service import InvitationView, load_invitation_view, reply_period_over
 from roundtable.mail.i18n import (
     babel_locale,
     catalog_path,
@@ -68,6 +63,7 @@ from roundtable.web.security import (
     form_token,
     form_token_matches,
 )
+from roundtable.workflows.replies import record_reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"

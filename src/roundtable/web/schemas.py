@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from roundtable.errors import Problem
 from roundtable.events.durations import format_duration
 from roundtable.events.model import AgendaItem, Event
-from roundtable.people.csv_file import COLUMNS as INVITEE_FILE_COLUMNS
+from roundtable.invitations.invitee_file import COLUMNS as INVITEE_FILE_COLUMNS
 
 Response = Literal["accept", "decline", "tentative"]
 

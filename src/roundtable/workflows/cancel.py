@@ -13,8 +13,8 @@ from roundtable.db import rows_changed, write_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.model import EventStatus
 from roundtable.events.service import get_event
-from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
+from roundtable.mail.mailings import queue_mailing
 from roundtable.mail.model import Message, MessageStatus
 
 #: invitees who hold the event in their calendar, or may: they need the CANCEL

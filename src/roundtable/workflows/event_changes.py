@@ -13,10 +13,11 @@ from roundtable.db import write_session
 from roundtable.events.model import Event
 from roundtable.events.service import LoadResult, load_event
 from roundtable.events.spec import parse_event_file
-from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
-from roundtable.invitations.service import lock_event, promote_waiting
+from roundtable.invitations.service import lock_event
+from roundtable.mail.mailings import queue_mailing
 from roundtable.schedule.service import resync_schedule
+from roundtable.workflows.replies import promote_waiting
 
 #: who hears of a change of time or place: everyone invited who has not declined
 UPDATE_RECIPIENTS = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED)

@@ -13,8 +13,8 @@ from roundtable.db import write_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import get_live_event
-from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
+from roundtable.mail.mailings import queue_mailing
 from roundtable.schedule.rules import followup_due
 
 #: the follow-up is decided per invitee at send time (attended? declined?); these may get one

@@ -10,10 +10,10 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.delivery import doorbell
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
+from roundtable.mail import doorbell
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.service import schedule_for
 
