@@ -1,4 +1,4 @@
-"""The ``roundtable`` command line (CONTRACT §3).
+"""The ``roundtable`` command line (docs/interfaces.md, "Commands").
 
 Exit codes: 0 success, 1 bad input (the message on stderr names the file, line
 and field), 2 usage errors. ``--json`` prints one JSON document on stdout.

@@ -46,7 +46,7 @@ class Invitation(SQLModel, table=True):
             "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
         ),
         # The staff report counts by organization and the reply chart counts by day
-        # from these indexes alone, without reading the table (DESIGN §7).
+        # from these indexes alone, without reading the table (docs/architecture.md, "Reports").
         Index("invitation_event_organization", "event_id", "organization_id", "status"),
         Index("invitation_event_first_reply", "event_id", "first_replied_at"),
     )

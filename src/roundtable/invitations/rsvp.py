@@ -2,7 +2,7 @@
 
 Pure: no database, no clock. The caller counts the seats, knows the capacity and
 whether the deadline has passed, and stores what :func:`respond` decides. Keeping
-the rules here lets them be read, and tested, in one place (DESIGN §1).
+the rules here lets them be read, and tested, in one place (docs/architecture.md, "Data flow").
 
 Seats: an accepted invitation holds ``1 + guests`` seats; nobody else holds any.
 An acceptance that does not fit goes to the waiting list; a decline, a "maybe"

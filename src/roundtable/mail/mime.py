@@ -7,7 +7,7 @@ a header. The policy is ``email.policy.SMTP``, so the bytes use CRLF line ends.
 
 Without a calendar a message is ``multipart/alternative[text/plain, text/html]``.
 With one, the structure is the one Gmail and Outlook need to show their
-Yes / Maybe / No buttons (DESIGN §4)::
+Yes / Maybe / No buttons (docs/architecture.md, "Mail")::
 
     multipart/mixed
       multipart/alternative

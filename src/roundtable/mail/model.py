@@ -1,4 +1,7 @@
-"""The outbox: every message is a row before it is a send (DESIGN §2)."""
+"""The outbox: every message is a row before it is a send.
+
+See docs/architecture.md, "Outbox and delivery".
+"""
 
 from __future__ import annotations
 

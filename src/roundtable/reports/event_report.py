@@ -1,4 +1,7 @@
-"""The staff report (CONTRACT §7): SQL aggregates only, never a loop over invitations."""
+"""The staff report: SQL aggregates only, never a loop over invitations.
+
+Its JSON is described in docs/interfaces.md, "Report".
+"""
 
 from __future__ import annotations
 

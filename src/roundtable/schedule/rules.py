@@ -2,8 +2,8 @@
 
 Scheduled mail (reminders, the nudge, follow-ups) is held as outbox rows with a
 ``due_at``, computed from the event's rules when invitations go out and
-recomputed whenever the event moves (DESIGN §3). Who actually receives one is
-decided at send time, from the invitation's state then.
+recomputed whenever the event moves (docs/architecture.md, "Scheduling"). Who
+actually receives one is decided at send time, from the invitation's state then.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The invitee's pages: see the invitation, reply to it, take it into a calendar.
 
-The token in the URL is the invitee's credential (DESIGN §6). A GET only reads:
+The token in the URL is the invitee's credential (docs/architecture.md, "RSVP links
+and tokens"). A GET only reads:
 mail scanners open every link, sometimes twice. Only the page's own form, posted
 from the same site, records a reply. Every token that opens nothing (unknown,
 malformed, tampered, revoked) gets the same 404 page, and too many of those from

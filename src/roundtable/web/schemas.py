@@ -1,6 +1,7 @@
 """The shapes of the organizer API (``/api/v1``), as documented at ``/openapi.json``.
 
-An event travels as the JSON twin of its TOML file (CONTRACT §4): the same keys,
+An event travels as the JSON twin of its TOML file (docs/interfaces.md, "Event file"):
+the same keys,
 the same values, times as local wall-clock strings at the venue, durations as
 ``"7d"``. The API checks it with the very parser that reads files, by writing the
 JSON out as TOML (:meth:`EventDocument.to_toml_text`); invitees likewise go
@@ -115,7 +116,7 @@ class AgendaItemDocument(_Strict):
 
 
 class EventDocument(_Strict):
-    """An event, exactly as its TOML file describes it (CONTRACT §4), in JSON."""
+    """An event, exactly as its TOML file says it (docs/interfaces.md, "Event file"), in JSON."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -331,7 +332,7 @@ class EventChangeOut(BaseModel):
 
 
 class InviteeIn(_Strict):
-    """One invitee, with the columns of the invitee file (CONTRACT §5)."""
+    """One invitee, with the columns of the invitee file (docs/interfaces.md, "Invitee file")."""
 
     email: str | None = Field(None, description="Required.", examples=["a.rossi@example.org"])
     name: str | None = Field(
@@ -503,7 +504,7 @@ class DeliveryCounts(BaseModel):
 
 
 class ReportOut(BaseModel):
-    """The staff report (CONTRACT §7): what ``roundtable report SLUG --json`` prints."""
+    """The staff report (docs/interfaces.md, "Report"): ``roundtable report SLUG --json``."""
 
     event: str = Field(examples=["inter-ethnic-city"])
     title: str
