@@ -259,7 +259,7 @@ def report(
         if as_csv:
             write_invitees_csv(session, slug, sys.stdout)
             return
-        document = event_report(session, slug)
+        document = event_report(session, slug).as_dict()
     if as_json:
         _emit(True, document, "")
     else:

@@ -16,7 +16,7 @@ from roundtable.demo_rehearsal import rebuild_rehearsal
 from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.tokens import derive_token
-from roundtable.mail.model import Message
+from roundtable.mail.model import Message, MessageStatus
 from roundtable.migrate import upgrade
 from roundtable.paths import examples_dir
 from roundtable.people.model import Contact
@@ -91,7 +91,7 @@ def _outbox_summary() -> str:
             )
         ).all()
     parts = [
-        f"{n} {'scheduled for later' if later and status == 'queued' else status}"
+        f"{n} {'scheduled for later' if later and status == MessageStatus.QUEUED else status}"
         for status, later, n in counts
     ]
     return ", ".join(sorted(parts)) or "empty"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -15,7 +17,7 @@ from roundtable.types import UTCDateTime, utcnow
 ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
 
 
-class Status:
+class Status(StrEnum):
     """Where an invitation stands; ``invited`` means invited and not yet replied."""
 
     NOT_INVITED = "not_invited"
@@ -26,8 +28,14 @@ class Status:
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
-    ALL = (NOT_INVITED, INVITED, ACCEPTED, TENTATIVE, DECLINED, WAITLISTED, CANCELLED)
-    REPLIED = (ACCEPTED, TENTATIVE, DECLINED, WAITLISTED)
+    #: every status, in the order reports show them (typed as text: they key plain dicts)
+    ALL: ClassVar[tuple[str, ...]]
+    #: those who replied
+    REPLIED: ClassVar[tuple[str, ...]]
+
+
+Status.ALL = tuple(Status)
+Status.REPLIED = (Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED, Status.WAITLISTED)
 
 
 _STATUS_SQL = ", ".join(f"'{status}'" for status in Status.ALL)

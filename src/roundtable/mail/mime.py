@@ -39,10 +39,13 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
+from roundtable.mail.model import MessageKind
 from roundtable.mail.render import RenderedMail
 
 #: mail kinds that are sent automatically and so carry ``Auto-Submitted: auto-generated``
-AUTO_SUBMITTED_KINDS = frozenset({"confirmation", "reminder", "nudge", "promotion"})
+AUTO_SUBMITTED_KINDS = frozenset(
+    {MessageKind.CONFIRMATION, MessageKind.REMINDER, MessageKind.NUDGE, MessageKind.PROMOTION}
+)
 
 CALENDAR_FILENAME = "invite.ics"
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from roundtable.events.model import Event
+from roundtable.mail.model import MessageKind
 
 #: a reminder or nudge found this long past its due time is marked missed, not sent late
 MISSED_AFTER = timedelta(hours=6)
 
-SCHEDULED_KINDS = ("reminder", "nudge")
+SCHEDULED_KINDS = (MessageKind.REMINDER, MessageKind.NUDGE)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def scheduled_mailings(event: Event) -> list[Mailing]:
     """Every reminder and the nudge that the event's rules ask for, due or not."""
     mailings = [
         Mailing(
-            "reminder",
+            MessageKind.REMINDER,
             reminder_key(offset, event.sequence),
             event.starts_at - timedelta(seconds=offset),
         )
@@ -45,7 +46,11 @@ def scheduled_mailings(event: Event) -> list[Mailing]:
     ]
     if event.nudge_offset is not None and event.rsvp_deadline is not None:
         mailings.append(
-            Mailing("nudge", "nudge", event.rsvp_deadline - timedelta(seconds=event.nudge_offset))
+            Mailing(
+                MessageKind.NUDGE,
+                "nudge",
+                event.rsvp_deadline - timedelta(seconds=event.nudge_offset),
+            )
         )
     return mailings
 

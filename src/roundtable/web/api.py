@@ -21,7 +21,7 @@ from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import EventSpec, parse_event_text
 from roundtable.invitations.invitee_import import import_invitee_file
-from roundtable.invitations.rsvp import reply_from_form
+from roundtable.invitations.rsvp import Refusal, reply_from_form
 from roundtable.people.emails import normalise_email
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import event_report
@@ -266,7 +266,7 @@ def reply(slug: Slug, body: ReplyIn, member: Member) -> ReplyOut:
 
 
 def _refusal_text(refusal: str | None) -> str:
-    if refusal == "deadline_passed":
+    if refusal == Refusal.DEADLINE_PASSED:
         return "the RSVP deadline has passed; send override_deadline to record it anyway"
     return "the event is closed to replies (cancelled, or the invitation no longer stands)"
 
@@ -279,7 +279,7 @@ def report(slug: Slug, member: Member) -> ReportOut:
     """Counts by reply status, organization and role, delivery states and attendance."""
     with read_session() as session:
         event_for(session, member, slug)
-        return ReportOut.model_validate(event_report(session, slug))
+        return ReportOut.model_validate(event_report(session, slug).as_dict())
 
 
 @router.get("/events/{slug}/messages", summary="The event's outbox")

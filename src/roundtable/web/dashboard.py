@@ -37,7 +37,7 @@ from roundtable.events.spec import parse_event_text
 from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
 from roundtable.invitations.model import Status
-from roundtable.invitations.rsvp import ReplyError, reply_from_form
+from roundtable.invitations.rsvp import Refusal, ReplyError, reply_from_form
 from roundtable.mail.model import KINDS, MessageStatus
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
@@ -242,7 +242,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
     with read_session() as session:
         event = event_for(session, member, slug)
         assert event.id is not None
-        report = event_report(session, slug)
+        report = event_report(session, slug).as_dict()
         invitees = queries.invitee_page(session, event.id, query)
         per_day = queries.replies_per_day(session, event.id)
         failed = queries.failed_messages(session, event.id)
@@ -492,7 +492,7 @@ async def reply_on_behalf(
     if result.refused:
         reason = (
             "the RSVP deadline has passed; tick “record after the deadline” to record it"
-            if result.refusal == "deadline_passed"
+            if result.refusal == Refusal.DEADLINE_PASSED
             else "the event is closed to replies"
         )
         return _invitee_page(

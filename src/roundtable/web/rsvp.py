@@ -76,7 +76,7 @@ MAX_FORM_FIELDS = 20
 MAX_CALENDAR_DETAILS = 1000
 
 #: What each stored status preselects on the form.
-RESPONSE_OF_STATUS = {
+RESPONSE_OF_STATUS: dict[str, str] = {
     Status.ACCEPTED: ACCEPT,
     Status.WAITLISTED: ACCEPT,
     Status.TENTATIVE: TENTATIVE,

@@ -16,6 +16,7 @@ from roundtable.events.spec import parse_event_file
 from roundtable.invitations.model import Status
 from roundtable.invitations.service import lock_event
 from roundtable.mail.mailings import queue_mailing
+from roundtable.mail.model import MessageKind
 from roundtable.schedule.service import resync_schedule
 from roundtable.workflows.replies import promote_waiting
 
@@ -81,7 +82,7 @@ def _queue_updates(
         session,
         event,
         statuses=UPDATE_RECIPIENTS,
-        kind="update",
+        kind=MessageKind.UPDATE,
         mailing=f"update:{event.sequence}",
         due_at=now,
         context={"sequence": event.sequence, "changed": list(changed_fields)},

@@ -26,6 +26,7 @@ from roundtable.invitations.rsvp import (
     ACCEPT,
     CLOSED,
     N_,
+    Refusal,
     Reply,
     ReplyError,
     ReplyProblem,
@@ -42,6 +43,7 @@ from roundtable.invitations.service import (
     reply_period_over,
     seats_taken,
 )
+from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.model import Contact
 
@@ -59,8 +61,8 @@ class ReplyResult:
     guests: int
     #: something changed, so it was logged and a confirmation was queued
     changed: bool
-    #: why nothing was recorded (``rsvp.DEADLINE_PASSED``, ``rsvp.CLOSED``), else ``None``
-    refusal: str | None = None
+    #: why nothing was recorded, else ``None``
+    refusal: Refusal | None = None
     log_id: int | None = None
     #: invitations moved from the waiting list to accepted by this reply
     promoted: tuple[int, ...] = ()
@@ -200,7 +202,7 @@ def _record_reply(
             OutgoingMessage(
                 event_id=event_id,
                 invitation_id=invitation_id,
-                kind="confirmation",
+                kind=MessageKind.CONFIRMATION,
                 mailing=f"confirmation:{log.id}",
                 due_at=now,
                 # What the mail tells: the outcome, not the words of the form
@@ -259,7 +261,7 @@ def promote_waiting(session: Session, event: Event, *, now: datetime) -> list[in
             OutgoingMessage(
                 event_id=event.id,
                 invitation_id=invitation.id,
-                kind="promotion",
+                kind=MessageKind.PROMOTION,
                 mailing=f"promotion:{log.id}",
                 due_at=now,
                 context={"guests": invitation.guests},
@@ -317,7 +319,7 @@ def _invite_representative(
             OutgoingMessage(
                 event_id=event.id,
                 invitation_id=invitation.id,
-                kind="invitation",
+                kind=MessageKind.INVITATION,
                 mailing=f"invitation:{event.sequence}",
                 due_at=now,
                 context={"representative_of": original.id},
