@@ -197,8 +197,8 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"roundtable-bench-worker-{os.getpid()}.log"
         worker = start_worker(concurrency, log)
         try:
-            from roundtable.invitations.sending import send_invitations
             from roundtable.types import utcnow
+            from roundtable.workflows.sending import send_invitations
 
             started = time.monotonic()
             with Timer() as queueing:

@@ -309,7 +309,7 @@ def report_once() -> dict[str, Any]:
     from roundtable.reports.event_report import event_report
 
     with read_session() as session:
-        return event_report(session, SLUG)
+        return event_report(session, SLUG).as_dict()
 
 
 def count_once(event_id: int) -> int:

@@ -1,4 +1,7 @@
-"""The command line: staff accounts, tokens, check-in and the report (CONTRACT §3, §7)."""
+"""The command line: staff accounts, tokens, check-in and the report.
+
+As docs/interfaces.md describes them ("Commands", "Report").
+"""
 
 from __future__ import annotations
 

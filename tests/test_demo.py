@@ -18,12 +18,12 @@ from sqlmodel import func, select
 
 from roundtable.db import read_session
 from roundtable.demo_rehearsal import PARTICIPANTS, rebuild_rehearsal
-from roundtable.events.changes import apply_event_file
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.mail.model import Message
 from roundtable.paths import examples_dir
-from roundtable.people.service import import_invitee_file
 from roundtable.types import utcnow
+from roundtable.workflows.event_changes import apply_event_file
 from tests.ports import free_port
 
 pytestmark = pytest.mark.slow

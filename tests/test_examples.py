@@ -1,8 +1,8 @@
 """The example roundtable in ``examples/`` is what ``make demo`` loads and what people copy.
 
 These are checks of the files themselves, independent of the code that imports them: the
-shape CONTRACT §4 and §5 give them, fictional addresses only, and the languages that show what
-multilingual invitations look like.
+shape docs/interfaces.md gives them ("Files"), fictional addresses only, and the languages
+that show what multilingual invitations look like.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ INVITEE_HEADER = [
     "language",
     "timezone",
 ]
-#: CONTRACT §4, plus ``max_guests``, the one extension the event file reader accepts
+#: the keys of docs/interfaces.md, "Event file" (``max_guests`` the one beyond the first contract)
 EVENT_KEYS = {
     "slug",
     "title",

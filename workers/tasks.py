@@ -5,12 +5,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from roundtable import db
+from roundtable.broker import DISPATCH_DUE, SEND_MESSAGES, publish_send
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
@@ -21,17 +21,11 @@ from workers.app import app
 log = logging.getLogger(__name__)
 
 
-#: outbox rows per task: one claim and one read for all of them, then one send each.
-#: A burst is cut into about TASKS_PER_BURST tasks, so that every worker gets a share,
-#: of MIN_BATCH to MAX_BATCH rows (publishing a task costs a few milliseconds).
-MIN_BATCH, MAX_BATCH, TASKS_PER_BURST = 5, 50, 32
-
-
 #: seconds a task keeps starting new sends, well inside its soft time limit (app.py)
 SEND_FOR = 90.0
 
 
-@app.task(name="roundtable.send_messages", acks_late=True)
+@app.task(name=SEND_MESSAGES, acks_late=True)
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send these outbox rows; each temporary SMTP failure comes back alone after a backoff."""
     results = deliver_batch(message_ids, process_transport(), send_for=SEND_FOR)
@@ -41,31 +35,14 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
             send_messages.apply_async(([message_id],), countdown=result.retry_in)
     released = [i for i, result in results.items() if result.outcome == Outcome.RELEASED]
     if released:
-        enqueue_messages(released)  # a slow server: the rest of the batch goes round again
+        publish_send(released)  # a slow server: the rest of the batch goes round again
     return dict(Counter(result.outcome.value for result in results.values()))
 
 
-@app.task(name="roundtable.dispatch_due", acks_late=False)
+@app.task(name=DISPATCH_DUE, acks_late=False)
 def dispatch_due() -> dict[str, Any]:
     """Beat's periodic job: schedule what is due, reclaim lost claims, announce."""
     return dispatch(utcnow()).as_dict()
-
-
-def enqueue_messages(message_ids: Sequence[int]) -> None:
-    """The doorbell with a broker: one small task per batch of message ids."""
-    ids = list(message_ids)
-    size = min(MAX_BATCH, max(MIN_BATCH, -(-len(ids) // TASKS_PER_BURST)))
-    # One producer (one connection, one channel) for the whole burst, not one each.
-    with app.producer_or_acquire() as producer:
-        for start in range(0, len(ids), size):
-            send_messages.apply_async((ids[start : start + size],), producer=producer)
-
-
-def connect_to_broker() -> None:
-    """Open this process's connection for publishing now (see ``doorbell.prepare``)."""
-    with app.producer_or_acquire() as producer:
-        # Declaring the queue goes through the channel a publish uses, which connects it.
-        producer.maybe_declare(app.amqp.queues[app.conf.task_default_queue])
 
 
 @worker_init.connect

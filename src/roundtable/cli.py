@@ -1,4 +1,4 @@
-"""The ``roundtable`` command line (CONTRACT §3).
+"""The ``roundtable`` command line (docs/interfaces.md, "Commands").
 
 Exit codes: 0 success, 1 bad input (the message on stderr names the file, line
 and field), 2 usage errors. ``--json`` prints one JSON document on stdout.
@@ -129,7 +129,7 @@ def events_load(
     as_json: JsonOption = False,
 ) -> None:
     """Create the event described by FILE, or update it when its slug exists."""
-    from roundtable.events.changes import apply_event_file
+    from roundtable.workflows.event_changes import apply_event_file
 
     with _user_errors():
         outcome = apply_event_file(file, now=_now())
@@ -145,7 +145,7 @@ def events_load(
 @events_app.command("cancel")
 def events_cancel(slug: str, as_json: JsonOption = False) -> None:
     """Cancel the event: cancellation mail to everyone not declined, pending mail dropped."""
-    from roundtable.events.cancel import cancel_event
+    from roundtable.workflows.cancel import cancel_event
 
     with _user_errors():
         result = cancel_event(slug, now=_now())
@@ -170,7 +170,7 @@ def invitees_import(
     as_json: JsonOption = False,
 ) -> None:
     """Import invitees; one invalid row rejects the whole file unless --skip-invalid."""
-    from roundtable.people.service import import_invitee_file
+    from roundtable.invitations.invitee_import import import_invitee_file
 
     with _user_errors():
         result = import_invitee_file(file, slug, skip_invalid=skip_invalid)
@@ -197,7 +197,7 @@ def invitees_import(
 @invitations_app.command("send")
 def invitations_send(slug: str, as_json: JsonOption = False) -> None:
     """Queue an invitation for every invitee who has none yet."""
-    from roundtable.invitations.sending import send_invitations
+    from roundtable.workflows.sending import send_invitations
 
     with _user_errors(), _progress("Queueing invitations", not as_json) as progress:
         queued = send_invitations(slug, now=_now(), progress=progress)
@@ -214,7 +214,7 @@ def recommendations_publish(
     as_json: JsonOption = False,
 ) -> None:
     """Store the event's recommendations and schedule the follow-up mailing."""
-    from roundtable.events.recommendations import publish_recommendations
+    from roundtable.workflows.recommendations import publish_recommendations
 
     with _user_errors():
         result = publish_recommendations(slug, file, now=_now())
@@ -260,7 +260,7 @@ def report(
         if as_csv:
             write_invitees_csv(session, slug, sys.stdout)
             return
-        document = event_report(session, slug)
+        document = event_report(session, slug).as_dict()
     if as_json:
         _emit(True, document, "")
     else:

@@ -1,4 +1,4 @@
-"""Settings read from ``ROUNDTABLE_*`` environment variables (CONTRACT §2)."""
+"""Settings read from ``ROUNDTABLE_*`` environment variables (docs/interfaces.md, "Settings")."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
-from roundtable import models  # noqa: F401 - every table registered before any query
 from roundtable.config import get_settings
 
 #: Execution option that makes a SQLite transaction take the write lock at BEGIN.

@@ -13,18 +13,18 @@ from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery.local import LocalRunner
 from roundtable.demo_rehearsal import rebuild_rehearsal
-from roundtable.events.changes import apply_event_file
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
-from roundtable.invitations.sending import send_invitations
 from roundtable.invitations.tokens import derive_token
-from roundtable.mail.model import Message
+from roundtable.mail.model import Message, MessageStatus
 from roundtable.migrate import upgrade
 from roundtable.paths import examples_dir
-from roundtable.people.service import import_invitee_file
 from roundtable.serve import run_server
 from roundtable.staff.accounts import add_staff
 from roundtable.staff.model import StaffUser
 from roundtable.types import utcnow
+from roundtable.workflows.event_changes import apply_event_file
+from roundtable.workflows.sending import send_invitations
 
 DEMO_STAFF_EMAIL = "demo@roundtable.example.org"
 DEMO_STAFF_PASSWORD = "roundtable-demo"
@@ -90,7 +90,7 @@ def _outbox_summary() -> str:
             )
         ).all()
     parts = [
-        f"{n} {'scheduled for later' if later and status == 'queued' else status}"
+        f"{n} {'scheduled for later' if later and status == MessageStatus.QUEUED else status}"
         for status, later, n in counts
     ]
     return ", ".join(sorted(parts)) or "empty"

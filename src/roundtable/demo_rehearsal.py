@@ -19,12 +19,12 @@ from roundtable.db import write_session
 from roundtable.events.model import Event
 from roundtable.events.service import load_event
 from roundtable.events.spec import parse_event_file
+from roundtable.invitations.invitee_file import parse_invitee_file
+from roundtable.invitations.invitee_import import import_invitees
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.sending import send_invitations
-from roundtable.invitations.service import record_reply
-from roundtable.people.csv_file import parse_invitee_file
-from roundtable.people.service import import_invitees
+from roundtable.workflows.replies import record_reply
+from roundtable.workflows.sending import send_invitations
 
 SLUG = "rehearsal"
 #: how many of the example's invitees take part in the rehearsal
@@ -89,7 +89,7 @@ def _reply_for_two(now: datetime) -> None:
 
 
 def _publish_followups(now: datetime) -> None:
-    from roundtable.events.recommendations import schedule_followups
+    from roundtable.workflows.recommendations import schedule_followups
 
     with write_session() as session:
         event = session.exec(select(Event).where(Event.slug == SLUG)).one()

@@ -19,10 +19,10 @@ from sqlmodel import select
 from roundtable.db import read_session, write_session
 from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.model import Invitation
-from roundtable.invitations.sending import send_invitations
 from roundtable.mail.model import Message
 from roundtable.mail.transports import envelope, open_transport
 from roundtable.types import utcnow
+from roundtable.workflows.sending import send_invitations
 from tests.factories import invitee_details, make_contact, make_event
 
 ORGANIZER = 'IOM, New York Office; "Events" <desk@evil.example>'

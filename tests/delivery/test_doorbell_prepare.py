@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import redis
 
+from roundtable.broker import publish_send
 from roundtable.config import get_settings
-from roundtable.delivery import doorbell
+from roundtable.mail import doorbell
 from tests.broker import celery_broker
 from workers import app as celery_app
-from workers.tasks import enqueue_messages
 
 
 def test_nothing_to_prepare_without_a_broker_or_with_a_bell_installed(
@@ -47,7 +47,7 @@ def test_preparing_opens_the_connection_the_next_ring_uses(
         assert not thread.is_alive()
         prepared = _connections_to(client, redis_url)
         assert prepared > before, "prepared: connected ahead of the ring"
-        enqueue_messages([1, 2, 3])
+        publish_send([1, 2, 3])
         assert _connections_to(client, redis_url) == prepared, "the ring opened none of its own"
         assert client.llen(celery_app.conf.task_default_queue) == 1, "one task, three rows"
 
@@ -58,7 +58,7 @@ def test_preparing_against_an_unreachable_broker_fails_quietly(
     closed = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
     env.setenv("ROUNDTABLE_BROKER_URL", closed)
     get_settings.cache_clear()
-    with celery_broker(closed), caplog.at_level("DEBUG", logger="roundtable.delivery.doorbell"):
+    with celery_broker(closed), caplog.at_level("DEBUG", logger="roundtable.mail.doorbell"):
         thread = doorbell.prepare()
         assert thread is not None
         thread.join(timeout=30)

@@ -16,16 +16,16 @@ from sqlmodel import select
 from roundtable.calendar.parse import parse_calendar
 from roundtable.db import read_session
 from roundtable.delivery.deliver import deliver_batch
-from roundtable.events.cancel import cancel_event
-from roundtable.events.changes import apply_event_file
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.sending import send_invitations
-from roundtable.invitations.service import record_reply
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.transports import open_transport
-from roundtable.people.service import import_invitee_file
 from roundtable.types import utcnow
+from roundtable.workflows.cancel import cancel_event
+from roundtable.workflows.event_changes import apply_event_file
+from roundtable.workflows.replies import record_reply
+from roundtable.workflows.sending import send_invitations
 from tests.events.event_files import sample
 
 DATES = {

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from roundtable.db import read_session, write_session
-from roundtable.delivery import doorbell
 from roundtable.delivery.claims import claim
 from roundtable.delivery.sweep import sweep
+from roundtable.mail import doorbell
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_for_invitations, queue_messages
 from roundtable.schedule.rules import MISSED_AFTER

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from roundtable.config import get_settings
-from roundtable.invitations.sending import send_invitations
 from roundtable.types import utcnow
+from roundtable.workflows.sending import send_invitations
 from tests.faults import measure
 from tests.integration.pipeline import (
     ROOT,

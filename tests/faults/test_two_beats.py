@@ -17,9 +17,9 @@ from sqlmodel import col, select
 from roundtable.db import read_session
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.service import record_reply
 from roundtable.mail.model import Message
 from roundtable.types import utcnow
+from roundtable.workflows.replies import record_reply
 from tests.faults import measure
 from tests.faults.stack import Stack, invite
 from tests.mail.smtp_server import SmtpSink

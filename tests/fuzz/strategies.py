@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from roundtable.errors import InputError
+from roundtable.invitations.invitee_file import COLUMNS
 from roundtable.invitations.model import ROLES
-from roundtable.people.csv_file import COLUMNS
 from roundtable.people.model import LANGUAGES
 from tests.events.test_event_spec_properties import toml
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from roundtable.cli import app
 from roundtable.errors import InputError
-from roundtable.events.changes import apply_event_file
 from roundtable.events.spec import MAX_FILE_BYTES
+from roundtable.workflows.event_changes import apply_event_file
 from tests.fuzz.strategies import (
     EVENT_BASE,
     FILE_ENCODINGS,

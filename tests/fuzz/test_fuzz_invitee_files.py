@@ -16,10 +16,10 @@ from roundtable.cli import app
 from roundtable.db import read_session
 from roundtable.errors import InputError
 from roundtable.events.model import Event
+from roundtable.invitations.invitee_file import parse_invitee_bytes
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
-from roundtable.people.csv_file import parse_invitee_bytes
 from roundtable.people.model import Contact
-from roundtable.people.service import import_invitee_file
 from tests.fuzz.strategies import (
     FUZZ,
     LONG_IDNA_EMAIL,

@@ -15,10 +15,10 @@ from roundtable.calendar.parse import parse_calendar
 from roundtable.config import get_settings
 from roundtable.db import read_session
 from roundtable.invitations.model import Invitation
-from roundtable.invitations.sending import send_invitations
 from roundtable.invitations.tokens import hash_token
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
+from roundtable.workflows.sending import send_invitations
 from tests.integration.pipeline import SLUG, create_invitees, outbox_states, wait_for
 from tests.mail.smtp_server import SmtpSink
 from workers import app as celery_app
@@ -122,8 +122,8 @@ def test_a_reply_over_http_is_confirmed_by_mail_through_the_broker(
     """The web process rings from a thread of its own; the confirmation still goes out, once."""
     from fastapi.testclient import TestClient
 
-    from roundtable.delivery import doorbell
     from roundtable.delivery.bell_thread import BellThread
+    from roundtable.mail import doorbell
     from roundtable.web.app import create_app
 
     create_invitees(3)

@@ -22,15 +22,15 @@ from sqlmodel import select
 
 from roundtable.config import get_settings
 from roundtable.db import read_session
-from roundtable.events.changes import apply_event_file
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.sending import send_invitations
-from roundtable.invitations.service import record_reply
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Contact
-from roundtable.people.service import import_invitee_file
 from roundtable.types import utcnow
+from roundtable.workflows.event_changes import apply_event_file
+from roundtable.workflows.replies import record_reply
+from roundtable.workflows.sending import send_invitations
 from tests.integration.pipeline import kill_group, start_celery, start_worker, venue_clock, wait_for
 from tests.mail.smtp_server import SmtpSink
 

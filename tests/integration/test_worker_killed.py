@@ -19,9 +19,9 @@ from sqlmodel import func, select
 from roundtable.config import get_settings
 from roundtable.db import read_session
 from roundtable.delivery.dispatch import dispatch
-from roundtable.invitations.sending import send_invitations
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
+from roundtable.workflows.sending import send_invitations
 from tests.integration.pipeline import (
     ROOT,
     SLUG,

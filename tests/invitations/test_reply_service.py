@@ -16,14 +16,11 @@ from roundtable.db import read_session, write_session
 from roundtable.events.model import Event, EventStatus
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.rsvp import CLOSED, DEADLINE_PASSED, Reply, ReplyError
-from roundtable.invitations.service import (
-    ReplyResult,
-    find_invitation_by_token,
-    record_reply,
-)
+from roundtable.invitations.service import find_invitation_by_token
 from roundtable.invitations.tokens import new_salt
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
+from roundtable.workflows.replies import ReplyResult, record_reply
 from tests.invitations.rsvp_support import (
     add_event,
     invitation,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.service import record_reply
 from roundtable.types import utcnow
+from roundtable.workflows.replies import record_reply
 from tests.invitations.rsvp_support import add_event, invitation, invite
 
 

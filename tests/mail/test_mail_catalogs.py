@@ -16,10 +16,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
-import roundtable.invitations.representatives
 import roundtable.invitations.rsvp
-import roundtable.invitations.service
 import roundtable.mail.context
+import roundtable.workflows.replies
+import roundtable.workflows.representatives
 from roundtable.mail import i18n
 from roundtable.mail.context import SALUTATION_NAMES
 from roundtable.mail.render import templates_dir
@@ -75,13 +75,13 @@ def page_messages() -> dict[Key, str | tuple[str, ...]]:
 
 @cache
 def reply_messages() -> dict[Key, str | tuple[str, ...]]:
-    """The reply form's problems (``invitations/rsvp.py`` and its neighbours), marked ``N_``."""
+    """The reply form's problems (``rsvp.py`` and the reply workflows), marked with ``N_``."""
     return {
         _key(message, context): message
         for source in (
             roundtable.invitations.rsvp.__file__,
-            roundtable.invitations.service.__file__,
-            roundtable.invitations.representatives.__file__,
+            roundtable.workflows.replies.__file__,
+            roundtable.workflows.representatives.__file__,
         )
         for _line, message, _comments, context in extract_from_file(
             "python", source, keywords={"N_": None}

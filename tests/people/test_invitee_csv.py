@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roundtable.errors import Problem
-from roundtable.invitations.model import ROLES
-from roundtable.people.csv_file import (
+from roundtable.invitations.invitee_file import (
     COLUMNS,
     MAX_LENGTHS,
     InviteeRow,
@@ -22,6 +21,7 @@ from roundtable.people.csv_file import (
     parse_invitee_bytes,
     parse_invitee_file,
 )
+from roundtable.invitations.model import ROLES
 from roundtable.people.model import LANGUAGES
 from roundtable.people.names import join_name
 

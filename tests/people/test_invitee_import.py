@@ -13,10 +13,10 @@ from sqlmodel import col, select
 from roundtable.db import read_session, write_session
 from roundtable.errors import InputError, NotFound
 from roundtable.events.model import Event, EventStatus
+from roundtable.invitations.invitee_file import parse_invitee_bytes
+from roundtable.invitations.invitee_import import ImportResult, import_invitee_file, import_invitees
 from roundtable.invitations.model import Invitation, Status
-from roundtable.people.csv_file import parse_invitee_bytes
 from roundtable.people.model import Contact, Organization
-from roundtable.people.service import ImportResult, import_invitee_file, import_invitees
 from tests.factories import make_event
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

@@ -22,10 +22,10 @@ from sqlmodel import select
 
 from roundtable.db import read_session
 from roundtable.delivery.compose import compose, load_bundle
-from roundtable.invitations.sending import send_invitations
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.mail.model import Message
-from roundtable.people.service import import_invitee_file
 from roundtable.web.app import create_app
+from roundtable.workflows.sending import send_invitations
 from tests.staff.staff_support import add_event, add_member, client_for, signed_in, token_for
 
 ADMIN, ORGANIZER = "admin@un.example.org", "org@un.example.org"

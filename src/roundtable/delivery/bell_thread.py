@@ -5,7 +5,7 @@ broker (a Celery publish costs milliseconds of CPU). In the web process the ring
 are handed to one thread instead, which gathers those that arrive within a few
 milliseconds of each other and announces them together. Nothing is at stake if
 the process dies with rings still in hand: the rows are committed, and the sweep
-announces again what nobody took (DESIGN §2).
+announces again what nobody took (docs/architecture.md, "Outbox and delivery").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from roundtable.delivery.doorbell import Bell
+from roundtable.mail.doorbell import Bell
 
 log = logging.getLogger(__name__)
 

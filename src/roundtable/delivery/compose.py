@@ -17,7 +17,7 @@ from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
 from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
-from roundtable.mail.model import Message
+from roundtable.mail.model import Message, MessageKind
 from roundtable.mail.render import render
 from roundtable.people.model import Addressee, Contact, Organization
 
@@ -71,7 +71,7 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
         .order_by(col(AgendaItem.event_id), col(AgendaItem.position))
     ):
         agendas[item.event_id].append(item)
-    followup_events = [m.event_id for m in messages.values() if m.kind == "followup"]
+    followup_events = [m.event_id for m in messages.values() if m.kind == MessageKind.FOLLOWUP]
     events_with_checkin = set(
         session.exec(
             select(Invitation.event_id)
@@ -141,10 +141,10 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         ics_url = f"{rsvp_url}/invite.ics"
         unsubscribe_url = f"{rsvp_url}/unsubscribe"
     extra: dict[str, Any] = dict(message.context)
-    if message.kind == "followup":
+    if message.kind == MessageKind.FOLLOWUP:
         extra["variant"] = followup_variant(bundle)
         extra["recommendations_md"] = event.recommendations or ""
-    if message.kind == "reminder":
+    if message.kind == MessageKind.REMINDER:
         extra.setdefault("offset_seconds", int(message.mailing.split(":")[1].split("@")[0]))
     addressee = bundle.addressee
     ctx = build_context(
@@ -157,7 +157,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         now=now,
         rsvp_url=rsvp_url,
         ics_url=ics_url,
-        unsubscribe_url=unsubscribe_url if message.kind == "followup" else None,
+        unsubscribe_url=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         extra=extra,
     )
     rendered = render(message.kind, ctx)
@@ -172,7 +172,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         calendar=calendar,
         calendar_method=method,
         reply_to=(event.contact_name, event.contact_email) if event.contact_email else None,
-        list_unsubscribe=unsubscribe_url if message.kind == "followup" else None,
+        list_unsubscribe=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         auto_submitted=is_auto_submitted(message.kind),
         language=addressee.language,
     )
@@ -184,13 +184,13 @@ def _calendar_part(
     kind = bundle.message.kind
     status = bundle.invitation.status
     partstat: PartStat
-    if kind == "cancellation":
+    if kind == MessageKind.CANCELLATION:
         method, partstat = "CANCEL", PARTSTAT[status]
-    elif kind == "invitation":
+    elif kind == MessageKind.INVITATION:
         method, partstat = "REQUEST", "NEEDS-ACTION"
-    elif kind in ("update", "promotion"):
+    elif kind in (MessageKind.UPDATE, MessageKind.PROMOTION):
         method, partstat = "REQUEST", PARTSTAT[status]
-    elif kind == "confirmation":
+    elif kind == MessageKind.CONFIRMATION:
         response = bundle.message.context.get("status") or status
         if response == Status.WAITLISTED:
             return None, None

@@ -25,7 +25,7 @@ from roundtable.delivery import policy
 from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
 from roundtable.mail.mime import raw_header
-from roundtable.mail.model import MessageStatus
+from roundtable.mail.model import MessageKind, MessageStatus
 from roundtable.mail.transports import (
     DeliveryFailure,
     PermanentFailure,
@@ -164,7 +164,7 @@ def _failed(message_id: int, attempts: int, failure: DeliveryFailure) -> Deliver
 
 
 def _reason_to_drop(bundle: MessageBundle) -> str | None:
-    if bundle.message.kind == "followup" and followup_variant(bundle) is None:
+    if bundle.message.kind == MessageKind.FOLLOWUP and followup_variant(bundle) is None:
         return "the follow-up goes to attendees and to those who declined"
     return policy.reason_to_drop(
         bundle.message.kind,

@@ -14,10 +14,10 @@ import queue
 import threading
 from collections.abc import Sequence
 
-from roundtable.delivery import doorbell
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
+from roundtable.mail import doorbell
 from roundtable.types import utcnow
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from roundtable.events.model import EventStatus
 from roundtable.invitations.model import Status
+from roundtable.mail.model import MessageKind
 
 #: after this many attempts a temporary failure becomes a permanent one
 MAX_ATTEMPTS = 8
@@ -57,19 +58,22 @@ def reason_to_drop(
     """
     if bounced:
         return "the address bounced earlier"
-    if kind == "cancellation":
+    if kind == MessageKind.CANCELLATION:
         return None
     if event_status == EventStatus.CANCELLED:
         return "the event was cancelled"
     if invitation_status == Status.CANCELLED:
         return "the invitation was withdrawn"
-    if kind == "reminder" and invitation_status not in (Status.ACCEPTED, Status.TENTATIVE):
+    if kind == MessageKind.REMINDER and invitation_status not in (
+        Status.ACCEPTED,
+        Status.TENTATIVE,
+    ):
         return f"the invitee is {invitation_status}, reminders go to those attending"
-    if kind == "nudge" and invitation_status != Status.INVITED:
+    if kind == MessageKind.NUDGE and invitation_status != Status.INVITED:
         return "the invitee has replied"
-    if kind == "update" and invitation_status == Status.DECLINED:
+    if kind == MessageKind.UPDATE and invitation_status == Status.DECLINED:
         return "the invitee declined"
-    if kind == "followup" and unsubscribed:
+    if kind == MessageKind.FOLLOWUP and unsubscribed:
         return "the contact unsubscribed"
     return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -10,7 +11,9 @@ from sqlmodel import Field, SQLModel
 from roundtable.types import UTCDateTime, utcnow
 
 
-class EventStatus:
+class EventStatus(StrEnum):
+    """Whether the event still takes place."""
+
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
 

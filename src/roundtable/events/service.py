@@ -1,8 +1,9 @@
 """Storing a checked event file: create the event, or update it and say what changed.
 
-What changed decides what happens next (``events.changes``): a new time or place is
-a real change that raises the iCalendar SEQUENCE and sends updates (DESIGN §5); new
-mailing rules reschedule reminders; anything else is only stored. Loading the same
+What changed decides what happens next (``workflows.event_changes``): a new time or
+place is a real change that raises the iCalendar SEQUENCE and sends updates
+(docs/architecture.md, "Calendar"); new mailing rules reschedule reminders;
+anything else is only stored. Loading the same
 file twice changes nothing, not even ``updated_at``.
 """
 

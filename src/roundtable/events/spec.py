@@ -1,4 +1,6 @@
-"""The event file (CONTRACT §4): TOML text in, a checked ``EventSpec`` out. Pure: no database.
+"""The event file (docs/interfaces.md, "Event file"): TOML in, a checked ``EventSpec`` out.
+
+Pure: no database.
 
 Every problem in a file is collected and raised together in one ``InputError``; each
 names the file, the line where the key is written, and the field as a dotted key
@@ -134,7 +136,7 @@ class EventSpec:
     address: str = ""
     webcast_url: str = ""
     capacity: int | None = None
-    #: accompanying guests an invitee may bring (an extension to CONTRACT §4)
+    #: accompanying guests an invitee may bring (an extension: docs/interfaces.md, "Event file")
     max_guests: int = 0
     rsvp_deadline: datetime | None = None
     #: seconds before the start, largest (earliest reminder) first, no repeats

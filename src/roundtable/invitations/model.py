@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from roundtable.people.model import LANGUAGES, Addressee, display_name
+# The tables its foreign keys name, registered whenever this one is (a flush needs them).
+from roundtable.events.model import Event  # noqa: F401
+from roundtable.people.model import LANGUAGES, Addressee, Contact, Organization, display_name  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
 ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
 
 
-class Status:
+class Status(StrEnum):
     """Where an invitation stands; ``invited`` means invited and not yet replied."""
 
     NOT_INVITED = "not_invited"
@@ -24,8 +28,14 @@ class Status:
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
-    ALL = (NOT_INVITED, INVITED, ACCEPTED, TENTATIVE, DECLINED, WAITLISTED, CANCELLED)
-    REPLIED = (ACCEPTED, TENTATIVE, DECLINED, WAITLISTED)
+    #: every status, in the order reports show them (typed as text: they key plain dicts)
+    ALL: ClassVar[tuple[str, ...]]
+    #: those who replied
+    REPLIED: ClassVar[tuple[str, ...]]
+
+
+Status.ALL = tuple(Status)
+Status.REPLIED = (Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED, Status.WAITLISTED)
 
 
 _STATUS_SQL = ", ".join(f"'{status}'" for status in Status.ALL)
@@ -46,7 +56,7 @@ class Invitation(SQLModel, table=True):
             "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
         ),
         # The staff report counts by organization and the reply chart counts by day
-        # from these indexes alone, without reading the table (DESIGN §7).
+        # from these indexes alone, without reading the table (docs/architecture.md, "Reports").
         Index("invitation_event_organization", "event_id", "organization_id", "status"),
         Index("invitation_event_first_reply", "event_id", "first_replied_at"),
         # The invitee table's default order: its first page is read off this index.

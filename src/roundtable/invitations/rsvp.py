@@ -2,7 +2,7 @@
 
 Pure: no database, no clock. The caller counts the seats, knows the capacity and
 whether the deadline has passed, and stores what :func:`respond` decides. Keeping
-the rules here lets them be read, and tested, in one place (DESIGN §1).
+the rules here lets them be read, and tested, in one place (docs/architecture.md, "Data flow").
 
 Seats: an accepted invitation holds ``1 + guests`` seats; nobody else holds any.
 An acceptance that does not fit goes to the waiting list; a decline, a "maybe"
@@ -19,23 +19,37 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from roundtable.errors import InputError, Problem
 from roundtable.invitations.model import Status
 from roundtable.people.emails import email_problem, normalise_email
 from roundtable.people.names import MAX_TYPED_NAME, NameFault, name_fault
 
-ACCEPT = "accept"
-DECLINE = "decline"
-TENTATIVE = "tentative"
-RESPONSES = (ACCEPT, DECLINE, TENTATIVE)
+
+class Response(StrEnum):
+    """What an invitee answers (the form's ``response`` field)."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    TENTATIVE = "tentative"
+
+
+class Refusal(StrEnum):
+    """Why a reply was not taken (``ReplyResult.refusal``); the page then says whom to contact."""
+
+    #: after the RSVP deadline, or once the meeting has ended
+    DEADLINE_PASSED = "deadline_passed"
+    #: the invitation or its event can no longer be answered (cancelled, never sent)
+    CLOSED = "closed"
+
+
+# The names callers import; the enums are the one definition.
+ACCEPT, DECLINE, TENTATIVE = Response.ACCEPT, Response.DECLINE, Response.TENTATIVE
+RESPONSES: tuple[Response, ...] = tuple(Response)
+DEADLINE_PASSED, CLOSED = Refusal.DEADLINE_PASSED, Refusal.CLOSED
 
 MAX_NOTES = 2000
-
-#: Why a reply was not taken; the page then says whom to contact.
-DEADLINE_PASSED = "deadline_passed"
-#: The invitation or its event can no longer be answered (cancelled, never sent).
-CLOSED = "closed"
 
 #: The statuses from which an invitee may answer.
 ANSWERABLE = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED, Status.WAITLISTED)
@@ -109,7 +123,7 @@ class Outcome:
     #: seats this reply gives back; the caller promotes waiting invitees into them
     seats_freed: int = 0
     #: why nothing was recorded (:data:`DEADLINE_PASSED`, :data:`CLOSED`), else ``None``
-    refusal: str | None = None
+    refusal: Refusal | None = None
 
     @property
     def confirmation_due(self) -> bool:
@@ -242,7 +256,7 @@ def respond(
     return Outcome(status=status, guests=reply.guests, changed=changed, seats_freed=freed)
 
 
-def _refused(unchanged: Outcome, refusal: str) -> Outcome:
+def _refused(unchanged: Outcome, refusal: Refusal) -> Outcome:
     return Outcome(status=unchanged.status, guests=unchanged.guests, changed=False, refusal=refusal)
 
 

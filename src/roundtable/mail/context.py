@@ -29,7 +29,7 @@ from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES
 from roundtable.mail import i18n
 from roundtable.mail.markdown import markdown_to_html, markdown_to_text
-from roundtable.mail.model import KINDS
+from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
 
@@ -246,7 +246,9 @@ def build_context(
         ),
         response=response,
         guests=int(extra.get("guests") or 0),
-        changes=_changes(extra.get("changes") or (), times, words) if kind == "update" else (),
+        changes=_changes(extra.get("changes") or (), times, words)
+        if kind == MessageKind.UPDATE
+        else (),
         variant=variant,
         recommendations_html=markdown_to_html(recommendations),
         recommendations_text=markdown_to_text(recommendations),
@@ -458,7 +460,7 @@ def _event_details(
 
 
 def _response(kind: str, extra: Mapping[str, Any]) -> str | None:
-    if kind != "confirmation":
+    if kind != MessageKind.CONFIRMATION:
         return None
     given = str(extra.get("response") or extra.get("status") or "")
     response = _RESPONSE_ALIASES.get(given, given)
@@ -470,7 +472,7 @@ def _response(kind: str, extra: Mapping[str, Any]) -> str | None:
 
 
 def _followup(kind: str, extra: Mapping[str, Any], event: Event) -> tuple[str | None, str]:
-    if kind != "followup":
+    if kind != MessageKind.FOLLOWUP:
         return None, ""
     variant = extra.get("variant")
     if variant not in FOLLOWUP_VARIANTS:
@@ -546,7 +548,7 @@ def _offset_label(
     words: gettext.NullTranslations,
 ) -> str:
     """How far away the event is, in words: "today", "tomorrow", "in 7 days", "in 2 hours"."""
-    if kind != "reminder":
+    if kind != MessageKind.REMINDER:
         return ""
     if extra.get("offset_label"):
         return str(extra["offset_label"])

@@ -7,7 +7,7 @@ a header. The policy is ``email.policy.SMTP``, so the bytes use CRLF line ends.
 
 Without a calendar a message is ``multipart/alternative[text/plain, text/html]``.
 With one, the structure is the one Gmail and Outlook need to show their
-Yes / Maybe / No buttons (DESIGN §4)::
+Yes / Maybe / No buttons (docs/architecture.md, "Mail")::
 
     multipart/mixed
       multipart/alternative
@@ -39,10 +39,13 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
+from roundtable.mail.model import MessageKind
 from roundtable.mail.render import RenderedMail
 
 #: mail kinds that are sent automatically and so carry ``Auto-Submitted: auto-generated``
-AUTO_SUBMITTED_KINDS = frozenset({"confirmation", "reminder", "nudge", "promotion"})
+AUTO_SUBMITTED_KINDS = frozenset(
+    {MessageKind.CONFIRMATION, MessageKind.REMINDER, MessageKind.NUDGE, MessageKind.PROMOTION}
+)
 
 CALENDAR_FILENAME = "invite.ics"
 

@@ -1,28 +1,42 @@
-"""The outbox: every message is a row before it is a send (DESIGN §2)."""
+"""The outbox: every message is a row before it is a send.
+
+See docs/architecture.md, "Outbox and delivery".
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The tables its foreign keys name, registered whenever this one is (a flush needs them).
+from roundtable.events.model import Event  # noqa: F401
+from roundtable.invitations.model import Invitation  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
-KINDS = (
-    "invitation",
-    "confirmation",
-    "update",
-    "cancellation",
-    "reminder",
-    "nudge",
-    "followup",
-    "promotion",
-)
+
+class MessageKind(StrEnum):
+    """What a message is; each has its folder of templates under ``templates/emails``."""
+
+    INVITATION = "invitation"
+    CONFIRMATION = "confirmation"
+    UPDATE = "update"
+    CANCELLATION = "cancellation"
+    REMINDER = "reminder"
+    NUDGE = "nudge"
+    FOLLOWUP = "followup"
+    PROMOTION = "promotion"
 
 
-class MessageStatus:
+KINDS: tuple[MessageKind, ...] = tuple(MessageKind)
+
+
+class MessageStatus(StrEnum):
+    """Where a message stands in the outbox."""
+
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -32,7 +46,11 @@ class MessageStatus:
     #: no longer applies (the invitee declined, the event was cancelled, …)
     DROPPED = "dropped"
 
-    ALL = (QUEUED, SENDING, SENT, FAILED, MISSED, DROPPED)
+    #: every state, in the order reports show them (typed as text: they key plain dicts)
+    ALL: ClassVar[tuple[str, ...]]
+
+
+MessageStatus.ALL = tuple(MessageStatus)
 
 
 _KIND_SQL = ", ".join(f"'{kind}'" for kind in KINDS)

@@ -1,8 +1,9 @@
 """Writing messages into the outbox: inside the caller's transaction, once per mailing.
 
 The state change that causes a message and the message's row commit together
-(DESIGN §2). The unique key (invitation, mailing) makes queueing idempotent:
-asking twice for the same mailing to the same invitee yields one row.
+(docs/architecture.md, "Outbox and delivery"). The unique key (invitation, mailing)
+makes queueing idempotent: asking twice for the same mailing to the same invitee
+yields one row.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from roundtable.delivery import doorbell
 from roundtable.invitations.model import Invitation
+from roundtable.mail import doorbell
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
@@ -42,7 +43,8 @@ def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> lis
     """Insert the rows that do not exist yet; return the ids of those inserted.
 
     Rows due now are announced to the workers once the transaction commits; later
-    ones wait for the dispatcher (no broker ETA for anything far ahead, DESIGN §3).
+    ones wait for the dispatcher (no broker ETA for anything far ahead:
+    docs/architecture.md, "Scheduling").
     """
     if not messages:
         return []

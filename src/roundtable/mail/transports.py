@@ -1,6 +1,6 @@
 """Where messages go: an SMTP server, a folder of ``.eml`` files, or the console.
 
-``open_transport(url)`` reads the mail URL (CONTRACT §2). Every transport sends
+``open_transport(url)`` reads the mail URL (docs/interfaces.md, "Settings"). Every transport sends
 one message at a time and keeps what it can open between messages: SMTP keeps
 one connection per transport for as long as the server allows.
 

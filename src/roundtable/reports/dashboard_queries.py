@@ -1,7 +1,7 @@
 """SQL behind the staff pages and the API: aggregates, and one page of rows at a time.
 
 Counts are GROUP BY queries; lists are paginated in the database. Nothing here
-loops over every invitation of an event in Python (DESIGN §7).
+loops over every invitation of an event in Python (docs/architecture.md, "Reports").
 """
 
 from __future__ import annotations

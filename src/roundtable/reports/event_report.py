@@ -1,7 +1,11 @@
-"""The staff report (CONTRACT §7): SQL aggregates only, never a loop over invitations."""
+"""The staff report: SQL aggregates only, never a loop over invitations.
+
+Its JSON is described in docs/interfaces.md, "Report".
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import case, func
@@ -17,7 +21,31 @@ from roundtable.people.model import Organization
 NO_ORGANIZATION = "(no organization)"
 
 
-def event_report(session: Session, slug: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class EventReport:
+    """The staff report; :meth:`as_dict` is its JSON (``report --json``, the API, the dashboard)."""
+
+    event: str
+    title: str
+    starts_at: str
+    event_status: str
+    invitees: int
+    #: invitations by status, every status present (``invited``: invited, not yet replied)
+    status: dict[str, int]
+    #: replies over invitations sent
+    response_rate: float
+    by_organization: dict[str, dict[str, int]]
+    by_role: dict[str, dict[str, int]]
+    #: messages of the event by state, every state present
+    delivery: dict[str, int]
+    attended: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document, keys in the order of the fields."""
+        return asdict(self)
+
+
+def event_report(session: Session, slug: str) -> EventReport:
     """Counts by reply status, organization and role, delivery states and attendance."""
     event = session.exec(select(Event).where(Event.slug == slug)).first()
     if event is None:
@@ -79,16 +107,16 @@ def event_report(session: Session, slug: str) -> dict[str, Any]:
     ).all():
         delivery[status] = int(count)
 
-    return {
-        "event": event.slug,
-        "title": event.title,
-        "starts_at": event.starts_at.isoformat(),
-        "event_status": event.status,
-        "invitees": sum(status_counts.values()),
-        "status": status_counts,
-        "response_rate": round(replies / invited_count, 4) if invited_count else 0.0,
-        "by_organization": dict(sorted(by_organization.items())),
-        "by_role": dict(sorted(by_role.items())),
-        "delivery": delivery,
-        "attended": attended_count,
-    }
+    return EventReport(
+        event=event.slug,
+        title=event.title,
+        starts_at=event.starts_at.isoformat(),
+        event_status=event.status,
+        invitees=sum(status_counts.values()),
+        status=status_counts,
+        response_rate=round(replies / invited_count, 4) if invited_count else 0.0,
+        by_organization=dict(sorted(by_organization.items())),
+        by_role=dict(sorted(by_role.items())),
+        delivery=delivery,
+        attended=attended_count,
+    )

@@ -2,8 +2,8 @@
 
 Scheduled mail (reminders, the nudge, follow-ups) is held as outbox rows with a
 ``due_at``, computed from the event's rules when invitations go out and
-recomputed whenever the event moves (DESIGN §3). Who actually receives one is
-decided at send time, from the invitation's state then.
+recomputed whenever the event moves (docs/architecture.md, "Scheduling"). Who
+actually receives one is decided at send time, from the invitation's state then.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from roundtable.events.model import Event
+from roundtable.mail.model import MessageKind
 
 #: a reminder or nudge found this long past its due time is marked missed, not sent late
 MISSED_AFTER = timedelta(hours=6)
 
-SCHEDULED_KINDS = ("reminder", "nudge")
+SCHEDULED_KINDS = (MessageKind.REMINDER, MessageKind.NUDGE)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def scheduled_mailings(event: Event) -> list[Mailing]:
     """Every reminder and the nudge that the event's rules ask for, due or not."""
     mailings = [
         Mailing(
-            "reminder",
+            MessageKind.REMINDER,
             reminder_key(offset, event.sequence),
             event.starts_at - timedelta(seconds=offset),
         )
@@ -45,7 +46,11 @@ def scheduled_mailings(event: Event) -> list[Mailing]:
     ]
     if event.nudge_offset is not None and event.rsvp_deadline is not None:
         mailings.append(
-            Mailing("nudge", "nudge", event.rsvp_deadline - timedelta(seconds=event.nudge_offset))
+            Mailing(
+                MessageKind.NUDGE,
+                "nudge",
+                event.rsvp_deadline - timedelta(seconds=event.nudge_offset),
+            )
         )
     return mailings
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The table its foreign keys name, registered whenever this one is (a flush needs it).
+from roundtable.events.model import Event  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
 ROLES = ("admin", "organizer", "viewer")

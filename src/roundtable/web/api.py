@@ -20,10 +20,9 @@ from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import EventSpec, parse_event_mapping
-from roundtable.invitations.rsvp import reply_from_form
-from roundtable.invitations.sending import send_invitations
+from roundtable.invitations.invitee_import import import_invitee_file
+from roundtable.invitations.rsvp import Refusal, reply_from_form
 from roundtable.people.emails import normalise_email
-from roundtable.people.service import import_invitee_file
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import event_report
 from roundtable.types import utcnow
@@ -50,6 +49,7 @@ from roundtable.web.schemas import (
     located,
     problems_out,
 )
+from roundtable.workflows.sending import send_invitations
 
 PREFIX = "/api/v1"
 
@@ -262,7 +262,7 @@ def reply(slug: Slug, body: ReplyIn, member: Member) -> ReplyOut:
 
 
 def _refusal_text(refusal: str | None) -> str:
-    if refusal == "deadline_passed":
+    if refusal == Refusal.DEADLINE_PASSED:
         return "the RSVP deadline has passed; send override_deadline to record it anyway"
     return "the event is closed to replies (cancelled, or the invitation no longer stands)"
 
@@ -275,7 +275,7 @@ def report(slug: Slug, member: Member) -> ReportOut:
     """Counts by reply status, organization and role, delivery states and attendance."""
     with read_session() as session:
         event_for(session, member, slug)
-        return ReportOut.model_validate(event_report(session, slug))
+        return ReportOut.model_validate(event_report(session, slug).as_dict())
 
 
 @router.get("/events/{slug}/messages", summary="The event's outbox")

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from roundtable import __version__
 from roundtable.config import get_settings
 from roundtable.db import get_engine
-from roundtable.delivery import doorbell
 from roundtable.delivery.bell_thread import BellThread
+from roundtable.mail import doorbell
 from roundtable.web import api, dashboard, rsvp
 from roundtable.web.gate import RequestGate
 

@@ -38,7 +38,7 @@ def _segments(counts: Mapping[str, int], width: float) -> list[tuple[str, float,
     total = sum(max(0, counts.get(status, 0)) for status in STACK_ORDER)
     if total <= 0:
         return []
-    parts = []
+    parts: list[tuple[str, float, float, int]] = []
     x = 0.0
     for status in STACK_ORDER:
         count = max(0, counts.get(status, 0))

@@ -1,6 +1,7 @@
 """The invitee's pages: see the invitation, reply to it, take it into a calendar.
 
-The token in the URL is the invitee's credential (DESIGN §6). A GET only reads:
+The token in the URL is the invitee's credential (docs/architecture.md, "RSVP links
+and tokens"). A GET only reads:
 mail scanners open every link, sometimes twice. Only the page's own form, posted
 from the same site, records a reply. Every token that opens nothing (unknown,
 malformed, tampered, revoked) gets the same 404 page, and too many of those from
@@ -44,12 +45,7 @@ from roundtable.invitations.rsvp import (
     ReplyProblem,
     reply_from_form,
 )
-from roundtable.invitations.service import (
-    InvitationView,
-    load_invitation_view,
-    record_reply,
-    reply_period_over,
-)
+from roundtable.invitations.service import InvitationView, load_invitation_view, reply_period_over
 from roundtable.mail.i18n import (
     babel_locale,
     catalog_path,
@@ -69,6 +65,7 @@ from roundtable.web.security import (
     form_token,
     form_token_matches,
 )
+from roundtable.workflows.replies import record_reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -80,7 +77,7 @@ MAX_FORM_FIELDS = 20
 MAX_CALENDAR_DETAILS = 1000
 
 #: What each stored status preselects on the form.
-RESPONSE_OF_STATUS = {
+RESPONSE_OF_STATUS: dict[str, str] = {
     Status.ACCEPTED: ACCEPT,
     Status.WAITLISTED: ACCEPT,
     Status.TENTATIVE: TENTATIVE,

@@ -1,6 +1,7 @@
 """The shapes of the organizer API (``/api/v1``), as documented at ``/openapi.json``.
 
-An event travels as the JSON twin of its TOML file (CONTRACT §4): the same keys,
+An event travels as the JSON twin of its TOML file (docs/interfaces.md, "Event file"):
+the same keys,
 the same values, times as local wall-clock strings at the venue, durations as
 ``"7d"``. The API checks the mapping with the very reader that checks files
 (``events.spec.parse_event_mapping``); invitees likewise go through the CSV
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from roundtable.errors import Problem
 from roundtable.events.durations import format_duration
 from roundtable.events.model import AgendaItem, Event
-from roundtable.people.csv_file import COLUMNS as INVITEE_FILE_COLUMNS
+from roundtable.invitations.invitee_file import COLUMNS as INVITEE_FILE_COLUMNS
 
 Response = Literal["accept", "decline", "tentative"]
 
@@ -116,7 +117,7 @@ class AgendaItemDocument(_Strict):
 
 
 class EventDocument(_Strict):
-    """An event, exactly as its TOML file describes it (CONTRACT §4), in JSON."""
+    """An event, exactly as its TOML file says it (docs/interfaces.md, "Event file"), in JSON."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -332,7 +333,7 @@ class EventChangeOut(BaseModel):
 
 
 class InviteeIn(_Strict):
-    """One invitee, with the columns of the invitee file (CONTRACT §5)."""
+    """One invitee, with the columns of the invitee file (docs/interfaces.md, "Invitee file")."""
 
     email: str | None = Field(None, description="Required.", examples=["a.rossi@example.org"])
     name: str | None = Field(
@@ -504,7 +505,7 @@ class DeliveryCounts(BaseModel):
 
 
 class ReportOut(BaseModel):
-    """The staff report (CONTRACT §7): what ``roundtable report SLUG --json`` prints."""
+    """The staff report (docs/interfaces.md, "Report"): ``roundtable report SLUG --json``."""
 
     event: str = Field(examples=["inter-ethnic-city"])
     title: str

@@ -1,6 +1,7 @@
 """Protections around the token pages: headers, rate limits, same-site posts, quiet logs.
 
-An RSVP link is a credential (DESIGN §6). It must not leak through the Referer
+An RSVP link is a credential (docs/architecture.md, "RSVP links and tokens"). It must
+not leak through the Referer
 header, a shared cache, a frame, a log file or a guessing game; and a reply may
 only come from the page itself, never from another site's form.
 """

@@ -16,18 +16,18 @@ from sqlmodel import col, select
 
 from roundtable.db import write_session
 from roundtable.errors import InputError, Problem
-from roundtable.events.changes import EventFileOutcome, react_to_change
 from roundtable.events.model import Event
 from roundtable.events.service import load_event
 from roundtable.events.spec import EventSpec
 from roundtable.invitations.attendance import mark_attended
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.rsvp import Reply
-from roundtable.invitations.service import ReplyResult, record_reply
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.staff.model import EventGrant
 from roundtable.web.auth import AccessDenied, StaffMember, event_for
+from roundtable.workflows.event_changes import EventFileOutcome, react_to_change
+from roundtable.workflows.replies import ReplyResult, record_reply
 
 #: how a resend's mailing key is told from the original's (``invitation#resend2``)
 RESEND_MARK = "#resend"

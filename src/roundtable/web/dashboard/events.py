@@ -12,13 +12,11 @@ from starlette.datastructures import UploadFile
 from roundtable.db import read_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
-from roundtable.events.recommendations import publish_recommendations_text
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
+from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
 from roundtable.invitations.model import Status
-from roundtable.invitations.sending import send_invitations
-from roundtable.people.service import import_invitee_file
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
@@ -49,6 +47,8 @@ from roundtable.web.dashboard.rendering import (
 )
 from roundtable.web.gate import MAX_UPLOAD_BYTES
 from roundtable.web.schemas import EventDocument
+from roundtable.workflows.recommendations import publish_recommendations_text
+from roundtable.workflows.sending import send_invitations
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,7 +100,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
     with read_session() as session:
         event = event_for(session, member, slug)
         assert event.id is not None
-        report = event_report(session, slug)
+        report = event_report(session, slug).as_dict()
         invitees = queries.invitee_page(session, event.id, query)
         per_day = queries.replies_per_day(session, event.id)
         failed = queries.failed_messages(session, event.id)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound
-from roundtable.invitations.rsvp import ReplyError, reply_from_form
+from roundtable.invitations.rsvp import Refusal, ReplyError, reply_from_form
 from roundtable.reports import dashboard_queries as queries
 from roundtable.types import utcnow
 from roundtable.web import staff_actions
@@ -109,7 +109,7 @@ async def reply_on_behalf(
     if result.refused:
         reason = (
             "the RSVP deadline has passed; tick “record after the deadline” to record it"
-            if result.refusal == "deadline_passed"
+            if result.refusal == Refusal.DEADLINE_PASSED
             else "the event is closed to replies"
         )
         return _invitee_page(

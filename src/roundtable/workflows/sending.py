@@ -10,10 +10,11 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
-from roundtable.delivery import doorbell
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
+from roundtable.mail import doorbell
+from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.service import schedule_for
 
@@ -66,7 +67,7 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
                 session,
                 chunk,
                 event_id=event.id,
-                kind="invitation",
+                kind=MessageKind.INVITATION,
                 mailing="invitation",
                 due_at=now,
                 context={"sequence": event.sequence},

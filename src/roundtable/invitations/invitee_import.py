@@ -1,6 +1,6 @@
 """Putting imported invitees on an event's list: contacts, organizations, invitations.
 
-The rows come checked from :mod:`roundtable.people.csv_file`; this module only
+The rows come checked from :mod:`roundtable.invitations.invitee_file`; this module only
 writes them. A contact is an address shared across events, matched by address;
 what the row says about the person (name, position, organization, language, time
 zone) goes on this event's invitation only, so an import never changes what
@@ -27,8 +27,8 @@ from sqlmodel import Session, SQLModel, col, select
 from roundtable.db import write_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event
+from roundtable.invitations.invitee_file import InviteeRow, parse_invitee_bytes, parse_invitee_file
 from roundtable.invitations.model import Invitation, Status
-from roundtable.people.csv_file import InviteeRow, parse_invitee_bytes, parse_invitee_file
 from roundtable.people.model import Contact, Organization
 from roundtable.types import utcnow
 

@@ -13,10 +13,12 @@ from roundtable.db import write_session
 from roundtable.events.model import Event
 from roundtable.events.service import LoadResult, load_event
 from roundtable.events.spec import parse_event_file
-from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
-from roundtable.invitations.service import lock_event, promote_waiting
+from roundtable.invitations.service import lock_event
+from roundtable.mail.mailings import queue_mailing
+from roundtable.mail.model import MessageKind
 from roundtable.schedule.service import resync_schedule
+from roundtable.workflows.replies import promote_waiting
 
 #: who hears of a change of time or place: everyone invited who has not declined
 UPDATE_RECIPIENTS = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED)
@@ -80,7 +82,7 @@ def _queue_updates(
         session,
         event,
         statuses=UPDATE_RECIPIENTS,
-        kind="update",
+        kind=MessageKind.UPDATE,
         mailing=f"update:{event.sequence}",
         due_at=now,
         context={"sequence": event.sequence, "changed": list(changed_fields)},

@@ -1,4 +1,6 @@
-"""Reading the invitee file (CONTRACT §5): CSV bytes in, valid rows and located problems out.
+"""Reading the invitee file: CSV bytes in, valid rows and located problems out.
+
+The file is described in docs/interfaces.md, "Invitee file".
 
 Pure: no database and no clock, so every rule can be read and tested here. The
 parser never stops at the first mistake: it reports every problem with the file

@@ -1,9 +1,12 @@
 """The doorbell: how committed outbox rows are announced to whoever sends them.
 
-The broker carries only message ids (DESIGN §2); the rows hold the truth, so a
-lost ring costs only time: the periodic sweep rings again for stale rows.
-With a broker configured, ringing sends Celery tasks; inside ``roundtable serve``
-without a broker, the in-process runner installs itself here.
+The broker carries only message ids (docs/architecture.md, "Outbox and delivery");
+the rows hold the truth, so a lost ring costs only time: the periodic sweep rings
+again for stale rows.
+With a broker configured, ringing publishes ``send_messages`` tasks by name
+(:mod:`roundtable.broker`; the library never imports the worker package); inside
+``roundtable serve`` without a broker, the in-process runner installs itself here.
+It sits with the outbox, below ``delivery``, because the outbox rings it.
 """
 
 from __future__ import annotations
@@ -62,9 +65,9 @@ def broker_bell() -> Bell | None:
 
     if not get_settings().broker_url:
         return None
-    from workers.tasks import enqueue_messages
+    from roundtable.broker import publish_send  # Celery loads only when a broker is used
 
-    return enqueue_messages
+    return publish_send
 
 
 def prepare() -> threading.Thread | None:
@@ -85,8 +88,8 @@ def prepare() -> threading.Thread | None:
 
 def _connect_broker_bell() -> None:
     try:
-        from workers.tasks import connect_to_broker
+        from roundtable.broker import connect
 
-        connect_to_broker()
+        connect()
     except Exception:
         log.debug("could not prepare the broker connection; the ring will try", exc_info=True)

@@ -13,9 +13,9 @@ from roundtable.db import rows_changed, write_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.model import EventStatus
 from roundtable.events.service import get_event
-from roundtable.invitations.mailings import queue_mailing
 from roundtable.invitations.model import Status
-from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.mailings import queue_mailing
+from roundtable.mail.model import Message, MessageKind, MessageStatus
 
 #: invitees who hold the event in their calendar, or may: they need the CANCEL
 CANCEL_RECIPIENTS = (Status.INVITED, Status.ACCEPTED, Status.TENTATIVE, Status.WAITLISTED)
@@ -59,7 +59,7 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
             session,
             event,
             statuses=CANCEL_RECIPIENTS,
-            kind="cancellation",
+            kind=MessageKind.CANCELLATION,
             mailing=f"cancellation:{event.sequence}",
             due_at=now,
             context={"sequence": event.sequence},

@@ -1,0 +1,1 @@
+"""Application layer: use cases that cross domain packages, each in one transaction."""
