@@ -20,9 +20,9 @@ import roundtable.invitations.rsvp
 import roundtable.mail.context
 import roundtable.presentation.event
 import roundtable.workflows.replies
-from roundtable.presentation import i18n
 from roundtable.mail.context import SALUTATION_NAMES
 from roundtable.mail.render import templates_dir
+from roundtable.presentation import i18n
 from roundtable.web import rsvp
 
 CATALOG_LANGUAGES = ("fr", "es", "ar", "zh", "ru")

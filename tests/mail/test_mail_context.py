@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from roundtable.presentation import i18n
 from roundtable.mail.context import build_context, honorific_form, role_phrase, salutation
+from roundtable.presentation import i18n
 from tests.mail.samples import (
     NOW,
     RSVP_URL,

@@ -17,8 +17,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
+from urllib.parse import parse_qsl
 
 from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
@@ -32,7 +31,6 @@ from roundtable.calendar.invite import Attendee, build_calendar
 from roundtable.config import get_settings
 from roundtable.db import read_session
 from roundtable.errors import NotFound, Problem
-from roundtable.events.model import Event
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
     ACCEPT,
@@ -46,7 +44,8 @@ from roundtable.invitations.rsvp import (
 from roundtable.invitations.service import InvitationView, load_invitation_view, reply_period_over
 from roundtable.people.subscriptions import unsubscribe
 from roundtable.people.zones import own_zone
-from roundtable.presentation.event import Clock, location_of, present_event, zone_of
+from roundtable.presentation.calendar_links import calendar_links
+from roundtable.presentation.event import Clock, present_event, zone_of
 from roundtable.presentation.i18n import (
     babel_locale,
     catalog_path,
@@ -54,7 +53,6 @@ from roundtable.presentation.i18n import (
     text_direction,
     translations,
 )
-from roundtable.presentation.markdown import markdown_to_text
 from roundtable.types import utcnow
 from roundtable.web.security import (
     FailedLookupLimiter,
@@ -71,8 +69,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Enough for 2,000 characters of notes in any script, percent-encoded; far from a megabyte.
 MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 20
-#: Calendar services put the details in their URL; keep it well under URL length limits.
-MAX_CALENDAR_DETAILS = 1000
 
 #: What each stored status preselects on the form.
 RESPONSE_OF_STATUS = {
@@ -476,64 +472,3 @@ def _error_page(
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-# --- formatting -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CalendarLinks:
-    """Where "Add to calendar" leads, besides the page's own ``invite.ics``."""
-
-    google: str
-    outlook: str
-
-
-def calendar_links(event: Event) -> CalendarLinks:
-    """Links that open Google Calendar and Outlook on the web with the event filled in.
-
-    They carry the event, never the invitee's link: the token must not travel to
-    a third party in a URL.
-    """
-    location = location_of(event)
-    details = _calendar_details(event)
-    google = "https://calendar.google.com/calendar/render?" + urlencode(
-        {
-            "action": "TEMPLATE",
-            "text": event.title,
-            "dates": f"{_compact_utc(event.starts_at)}/{_compact_utc(event.ends_at)}",
-            "details": details,
-            "location": location,
-            "ctz": event.timezone,
-        }
-    )
-    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
-        {
-            "path": "/calendar/action/compose",
-            "rru": "addevent",
-            "subject": event.title,
-            "startdt": _iso_utc(event.starts_at),
-            "enddt": _iso_utc(event.ends_at),
-            "body": details,
-            "location": location,
-        }
-    )
-    return CalendarLinks(google=google, outlook=outlook)
-
-
-def _calendar_details(event: Event) -> str:
-    parts = [event.format, markdown_to_text(event.description)]
-    if event.webcast_url:
-        parts.append(f"Webcast: {event.webcast_url}")
-    text = "\n\n".join(part for part in parts if part)
-    if len(text) > MAX_CALENDAR_DETAILS:
-        text = text[: MAX_CALENDAR_DETAILS - 1].rstrip() + "…"
-    return text
-
-
-def _compact_utc(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _iso_utc(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
