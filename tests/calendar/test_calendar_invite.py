@@ -72,7 +72,7 @@ def test_invitation_reads_back_the_same_in_icalendar_and_vobject(
     assert parsed.has_alarm
     assert parsed.tzids == ("America/New_York",)
     assert parsed.location == (
-        "United Nations Headquarters, Conference Room 6, "
+        "Conference Room 6, United Nations Headquarters, "
         "405 East 42nd Street, New York, NY 10017, United States"
     )
 

@@ -133,7 +133,7 @@ def test_arabic_and_chinese_round_trip_and_fold_between_characters(
 
         vevent = read_vobject(data).vevent
         assert vevent.summary.value == title
-        assert vevent.location.value == "مقر الأمم المتحدة, 会议室 6"
+        assert vevent.location.value == "会议室 6, مقر الأمم المتحدة"
         assert "13:15 开幕词 — 国际移民组织总干事" in vevent.description.value
         assert "13:30 حلقة نقاش — عمدة ميلانو" in vevent.description.value
         assert vevent.attendee.params["CN"] == ["李伟 (Li Wei) — السفير"]

@@ -18,11 +18,12 @@ from babel.messages.pofile import read_po
 
 import roundtable.invitations.rsvp
 import roundtable.mail.context
+import roundtable.presentation.event
 import roundtable.workflows.replies
 import roundtable.workflows.representatives
-from roundtable.mail import i18n
 from roundtable.mail.context import SALUTATION_NAMES
 from roundtable.mail.render import templates_dir
+from roundtable.presentation import i18n
 from roundtable.web import rsvp
 
 CATALOG_LANGUAGES = ("fr", "es", "ar", "zh", "ru")
@@ -42,10 +43,9 @@ def source_messages() -> dict[Key, str | tuple[str, ...]]:
         options_map={"**.j2": {"trimmed": "true", "extensions": "jinja2.ext.i18n"}},
     ):
         found[_key(message, context)] = message
-    for _line, message, _comments, context in extract_from_file(
-        "python", roundtable.mail.context.__file__
-    ):
-        found[_key(message, context)] = message
+    for module in (roundtable.mail.context, roundtable.presentation.event):
+        for _line, message, _comments, context in extract_from_file("python", module.__file__):
+            found[_key(message, context)] = message
     return {**found, **page_messages(), **reply_messages()}
 
 

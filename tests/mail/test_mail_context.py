@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from roundtable.mail import i18n
 from roundtable.mail.context import build_context, honorific_form, role_phrase, salutation
+from roundtable.presentation import i18n
 from tests.mail.samples import (
     NOW,
     RSVP_URL,
@@ -263,7 +263,11 @@ def test_an_event_without_format_or_contact_person_still_reads_well() -> None:
         now=NOW,
     )
     assert ctx.event.format == "meeting"
-    assert ctx.event.contact is None
+    # With no contact person, the organizer is whom to ask: as on the RSVP page.
+    assert (ctx.event.contact.name, ctx.event.contact.email) == (
+        event.organizer_name,
+        event.organizer_email,
+    )
     assert ctx.invitee.organization == ""
 
 

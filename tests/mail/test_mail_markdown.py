@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roundtable.mail.markdown import markdown_to_html, markdown_to_text
+from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
 SOURCE = """## Background
 

@@ -24,8 +24,8 @@ from roundtable.errors import Problem
 from roundtable.events.model import AgendaItem
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.rsvp import Reply, ReplyError, reply_from_form, respond
-from roundtable.mail import i18n
 from roundtable.people.model import Contact
+from roundtable.presentation import i18n
 from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from roundtable.web.rsvp import problem_text

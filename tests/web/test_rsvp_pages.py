@@ -17,7 +17,7 @@ from roundtable.db import write_session
 from roundtable.events.model import AgendaItem
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import new_salt
-from roundtable.mail import i18n
+from roundtable.presentation import i18n
 from roundtable.types import utcnow
 from roundtable.web import rsvp
 from roundtable.web.app import create_app

@@ -34,6 +34,7 @@ from roundtable.calendar.timezones import vtimezone_text
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES, Invitation, Status
 from roundtable.people.model import Contact
+from roundtable.presentation.event import contact_person, location_of
 
 PRODID = "-//Roundtable//Roundtable//EN"
 
@@ -172,7 +173,7 @@ class _Frame:
             timezone=event.timezone,
             year=event.starts_at.astimezone(zone).year,
             title=event.title,
-            location=", ".join(part for part in (event.venue, event.room, event.address) if part),
+            location=location_of(event),
             organizer=(event.organizer_email, event.organizer_name),
         )
 
@@ -261,18 +262,7 @@ def describe(
         paragraphs.append("\n".join(["Programme (local time):", *lines]))
     if event.webcast_url:
         paragraphs.append(f"Webcast: {event.webcast_url}")
-    contact = ", ".join(
-        part
-        for part in (
-            event.contact_name,
-            event.contact_office,
-            event.contact_phone,
-            event.contact_email,
-        )
-        if part
-    )
-    if contact:
-        paragraphs.append(f"For further information, please contact: {contact}")
+    paragraphs.append(f"For further information, please contact: {contact_person(event).one_line}")
     return "\n\n".join(paragraphs)
 
 

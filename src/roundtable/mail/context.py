@@ -13,25 +13,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import (
-    format_date,
-    format_interval,
-    format_skeleton,
     format_timedelta,
-    get_timezone_location,
 )
-from babel.lists import format_list
 from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES
-from roundtable.mail import i18n
-from roundtable.mail.markdown import markdown_to_html, markdown_to_text
 from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
+from roundtable.presentation import i18n
+from roundtable.presentation.event import Clock, EventView, aware, present_event, zone_of
+from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
 RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
 FOLLOWUP_VARIANTS = ("attendee", "declined")
@@ -59,37 +54,6 @@ SALUTATION_NAMES = ("honorific", "first_name", "last_name", "full_name")
 
 
 @dataclass(frozen=True)
-class When:
-    """An interval or instant as read in one time zone."""
-
-    #: "Thursday, 23 September 2027, 13:15–15:00 (New York time, EDT)"
-    text: str
-    #: "23 September 2027": short enough for a subject line
-    date: str
-    #: "New York time, EDT"
-    zone: str
-
-
-@dataclass(frozen=True)
-class AgendaLine:
-    time: str
-    title: str
-    speakers: tuple[str, ...]
-    description_html: Markup
-    description_text: str
-
-
-@dataclass(frozen=True)
-class ContactPerson:
-    """Whom to ask for further information."""
-
-    name: str
-    office: str
-    phone: str
-    email: str
-
-
-@dataclass(frozen=True)
 class Change:
     """One thing an update changed, as the invitee should read it."""
 
@@ -114,34 +78,6 @@ class InviteeDetails:
 
 
 @dataclass(frozen=True)
-class EventDetails:
-    title: str
-    #: the event's own word for itself ("High-Level Roundtable"), or "meeting"
-    format: str
-    description_html: Markup
-    description_text: str
-    #: on whose behalf we write: the co-organizers, else the organizer, as a localized list
-    hosts: str
-    co_organizers: str
-    venue: str
-    room: str
-    address: str
-    #: room and venue in one phrase: "Conference Room 6, United Nations Headquarters"
-    place: str
-    webcast_url: str
-    #: in the venue's zone
-    time: When
-    #: in the invitee's zone, only when their clock reads differently
-    local_time: When | None
-    deadline: When | None
-    deadline_local: When | None
-    agenda: tuple[AgendaLine, ...]
-    organizer_name: str
-    organizer_email: str
-    contact: ContactPerson | None
-
-
-@dataclass(frozen=True)
 class RsvpLinks:
     """Where the invitee replies; the three answers only preselect the form (a GET never acts)."""
 
@@ -161,7 +97,7 @@ class MailContext:
     language: str
     direction: Literal["ltr", "rtl"]
     invitee: InviteeDetails
-    event: EventDetails
+    event: EventView
     links: RsvpLinks
     #: confirmation: the reply recorded (accepted, declined, tentative, waitlisted)
     response: str | None
@@ -215,9 +151,9 @@ def build_context(
     extra = extra or {}
     language = i18n.supported_language(contact.language)
     words = i18n.translations(language)
-    venue_zone = _zone(event.timezone)
+    venue_zone = zone_of(event.timezone)
     invitee_zone = own_zone(contact.timezone)
-    times = _Clock(language, words, venue_zone, invitee_zone)
+    times = Clock(language, venue_zone, invitee_zone)
 
     response = _response(kind, extra)
     variant, recommendations = _followup(kind, extra, event)
@@ -235,7 +171,7 @@ def build_context(
             role=role,
             role_phrase=role_phrase(role, words),
         ),
-        event=_event_details(event, agenda, times, words),
+        event=present_event(event, agenda, language=language, reader_zone=invitee_zone),
         links=RsvpLinks(
             page=rsvp_url,
             accept=f"{rsvp_url}?response=accept" if rsvp_url else None,
@@ -332,133 +268,6 @@ def role_phrase(role: str, words: gettext.NullTranslations) -> str:
     raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
 
 
-class _Clock:
-    """Formats instants for one reader: in the venue's zone, and in theirs when it differs."""
-
-    def __init__(
-        self,
-        language: str,
-        words: gettext.NullTranslations,
-        venue_zone: ZoneInfo,
-        invitee_zone: ZoneInfo | None,
-    ) -> None:
-        self.language = language
-        self.locale = i18n.babel_locale(language)
-        self.words = words
-        self.venue_zone = venue_zone
-        self.invitee_zone = invitee_zone
-
-    def interval(self, start: datetime, end: datetime, zone: ZoneInfo) -> When:
-        start, end = _aware(start).astimezone(zone), _aware(end).astimezone(zone)
-        if start.date() == end.date():
-            hours = format_interval(start, end, "Hm", tzinfo=zone, locale=self.locale)
-            moment = self._date_time(format_date(start, "full", locale=self.locale), hours)
-        else:
-            moment = f"{self._full(start)} – {self._full(end)}"
-        zone_label = self.zone_label(zone, start)
-        return When(
-            text=f"{moment} ({zone_label})",
-            date=format_date(start, "long", locale=self.locale),
-            zone=zone_label,
-        )
-
-    def instant(self, at: datetime, zone: ZoneInfo) -> When:
-        at = _aware(at).astimezone(zone)
-        zone_label = self.zone_label(zone, at)
-        return When(
-            text=f"{self._full(at)} ({zone_label})",
-            date=format_date(at, "long", locale=self.locale),
-            zone=zone_label,
-        )
-
-    def both(self, start: datetime, end: datetime | None = None) -> tuple[When, When | None]:
-        """In the venue's zone, and in the invitee's when their clock shows another time."""
-
-        def show(zone: ZoneInfo) -> When:
-            return self.interval(start, end, zone) if end else self.instant(start, zone)
-
-        venue = show(self.venue_zone)
-        if self.invitee_zone is None or _same_wall_clock(start, self.venue_zone, self.invitee_zone):
-            return venue, None
-        return venue, show(self.invitee_zone)
-
-    def zone_label(self, zone: ZoneInfo, at: datetime) -> str:
-        """ "New York time, EDT" in English; "heure de New York, UTC-4" in French."""
-        offset = _utc_offset(at)
-        if zone.key == "UTC" or zone.key.startswith("Etc/"):
-            return offset
-        abbreviation = at.tzname() or ""
-        if self.language != "en" or not abbreviation.isalpha():
-            abbreviation = offset
-        city = get_timezone_location(zone, locale=self.locale, return_city=True)
-        return self.words.gettext("%(city)s time, %(abbreviation)s") % {
-            "city": city,
-            "abbreviation": abbreviation,
-        }
-
-    def _full(self, at: datetime) -> str:
-        hours = format_skeleton("Hm", at, tzinfo=at.tzinfo, locale=self.locale)
-        return self._date_time(format_date(at, "full", locale=self.locale), hours)
-
-    def _date_time(self, date: str, hours: str) -> str:
-        pattern = str(self.locale.datetime_formats["medium"])
-        return pattern.replace("{1}", date).replace("{0}", hours)
-
-
-def _event_details(
-    event: Event,
-    agenda: Sequence[AgendaItem],
-    times: _Clock,
-    words: gettext.NullTranslations,
-) -> EventDetails:
-    locale = times.locale
-    time, local_time = times.both(event.starts_at, event.ends_at)
-    deadline = deadline_local = None
-    if event.rsvp_deadline is not None:
-        deadline, deadline_local = times.both(event.rsvp_deadline)
-    co_organizers = list(event.co_organizers)
-    # The organizer speaks first, on behalf of itself and its co-organizers.
-    hosts = [event.organizer_name, *(c for c in co_organizers if c != event.organizer_name)]
-    contact = None
-    if any((event.contact_name, event.contact_office, event.contact_phone, event.contact_email)):
-        contact = ContactPerson(
-            name=event.contact_name,
-            office=event.contact_office,
-            phone=event.contact_phone,
-            email=event.contact_email,
-        )
-    return EventDetails(
-        title=event.title,
-        format=event.format or words.gettext("meeting"),
-        description_html=markdown_to_html(event.description),
-        description_text=markdown_to_text(event.description),
-        hosts=format_list(hosts, locale=locale),
-        co_organizers=format_list(co_organizers, locale=locale) if co_organizers else "",
-        venue=event.venue,
-        room=event.room,
-        address=event.address,
-        place=", ".join(part for part in (event.room, event.venue) if part),
-        webcast_url=event.webcast_url,
-        time=time,
-        local_time=local_time,
-        deadline=deadline,
-        deadline_local=deadline_local,
-        agenda=tuple(
-            AgendaLine(
-                time=item.time,
-                title=item.title,
-                speakers=tuple(item.speakers),
-                description_html=markdown_to_html(item.description),
-                description_text=markdown_to_text(item.description),
-            )
-            for item in sorted(agenda, key=lambda item: item.position)
-        ),
-        organizer_name=event.organizer_name,
-        organizer_email=event.organizer_email,
-        contact=contact,
-    )
-
-
 def _response(kind: str, extra: Mapping[str, Any]) -> str | None:
     if kind != MessageKind.CONFIRMATION:
         return None
@@ -486,7 +295,7 @@ def _followup(kind: str, extra: Mapping[str, Any], event: Event) -> tuple[str | 
 
 
 def _changes(
-    given: Sequence[Mapping[str, Any]], times: _Clock, words: gettext.NullTranslations
+    given: Sequence[Mapping[str, Any]], times: Clock, words: gettext.NullTranslations
 ) -> tuple[Change, ...]:
     changes = []
     for change in given:
@@ -526,13 +335,13 @@ def _change_label(field: str, words: gettext.NullTranslations) -> str:
     return words.gettext("Title")
 
 
-def _change_value(field: str, value: Any, times: _Clock) -> str:
+def _change_value(field: str, value: Any, times: Clock) -> str:
     if value is None or value == "":
         return _NOTHING
     if field == "time":
         if not isinstance(value, Mapping):
             raise ValueError("a 'time' change needs {'starts_at': …, 'ends_at': …} on both sides")
-        zone = _zone(value["timezone"]) if value.get("timezone") else times.venue_zone
+        zone = zone_of(value["timezone"]) if value.get("timezone") else times.venue_zone
         return times.interval(_instant(value["starts_at"]), _instant(value["ends_at"]), zone).text
     if field in ("starts_at", "ends_at"):
         return times.instant(_instant(value), times.venue_zone).text
@@ -544,7 +353,7 @@ def _offset_label(
     extra: Mapping[str, Any],
     event: Event,
     now: datetime,
-    times: _Clock,
+    times: Clock,
     words: gettext.NullTranslations,
 ) -> str:
     """How far away the event is, in words: "today", "tomorrow", "in 7 days", "in 2 hours"."""
@@ -552,11 +361,11 @@ def _offset_label(
         return ""
     if extra.get("offset_label"):
         return str(extra["offset_label"])
-    start = _aware(event.starts_at)
+    start = aware(event.starts_at)
     if extra.get("offset_seconds") is not None:
         ahead = timedelta(seconds=int(extra["offset_seconds"]))
     else:
-        ahead = start - _aware(now)
+        ahead = start - aware(now)
     if ahead <= timedelta(0):
         return words.gettext("today")
     zone = times.venue_zone
@@ -578,38 +387,10 @@ def _offset_label(
     )
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
-
-
-def _same_wall_clock(at: datetime, first: ZoneInfo, second: ZoneInfo) -> bool:
-    return _aware(at).astimezone(first).utcoffset() == _aware(at).astimezone(second).utcoffset()
-
-
-def _utc_offset(at: datetime) -> str:
-    """ "UTC", "UTC-4", "UTC+5:30"."""
-    offset = at.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    if minutes == 0:
-        return "UTC"
-    sign = "+" if minutes > 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-
-
-def _aware(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at!r} where an aware instant is required")
-    return at
-
-
 def _instant(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return _aware(value)
+        return aware(value)
     try:
-        return _aware(datetime.fromisoformat(str(value)))
+        return aware(datetime.fromisoformat(str(value)))
     except ValueError as exc:
         raise ValueError(f"not an ISO 8601 instant with an offset: {value!r}") from exc

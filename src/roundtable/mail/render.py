@@ -26,10 +26,10 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
-from roundtable.mail import i18n
 from roundtable.mail.context import MailContext
 from roundtable.mail.css import inline_classes, load_stylesheet
 from roundtable.paths import project_root
+from roundtable.presentation import i18n
 
 STYLESHEET = "_inline.css"
 

@@ -17,11 +17,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
+from urllib.parse import parse_qsl
 
-from babel import Locale
-from babel.dates import format_date, format_time, get_timezone_name
 from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,7 +31,6 @@ from roundtable.calendar.invite import Attendee, build_calendar
 from roundtable.config import get_settings
 from roundtable.db import read_session
 from roundtable.errors import NotFound, Problem
-from roundtable.events.model import Event
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
     ACCEPT,
@@ -46,16 +42,17 @@ from roundtable.invitations.rsvp import (
     reply_from_form,
 )
 from roundtable.invitations.service import InvitationView, load_invitation_view, reply_period_over
-from roundtable.mail.i18n import (
+from roundtable.people.subscriptions import unsubscribe
+from roundtable.people.zones import own_zone
+from roundtable.presentation.calendar_links import calendar_links
+from roundtable.presentation.event import Clock, present_event, zone_of
+from roundtable.presentation.i18n import (
     babel_locale,
     catalog_path,
     supported_language,
     text_direction,
     translations,
 )
-from roundtable.mail.markdown import markdown_to_html, markdown_to_text
-from roundtable.people.subscriptions import unsubscribe
-from roundtable.people.zones import own_zone
 from roundtable.types import utcnow
 from roundtable.web.security import (
     FailedLookupLimiter,
@@ -73,8 +70,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Enough for 2,000 characters of notes in any script, percent-encoded; far from a megabyte.
 MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 20
-#: Calendar services put the details in their URL; keep it well under URL length limits.
-MAX_CALENDAR_DETAILS = 1000
 
 #: What each stored status preselects on the form.
 RESPONSE_OF_STATUS: dict[str, str] = {
@@ -352,27 +347,29 @@ def rsvp_context(
     """Everything ``rsvp.html`` shows, formatted for the invitee's language and zones."""
     event, invitation = view.event, view.invitation
     assert invitation.id is not None and invitation.token_salt is not None
-    locale = babel_locale(language)
-    venue_zone = ZoneInfo(event.timezone)
-    invitee_zone = own_zone(invitation.timezone)
-    if invitee_zone is not None and not _offsets_differ(event, venue_zone, invitee_zone):
-        invitee_zone = None
+    reader_zone = own_zone(invitation.timezone)
+    shown = present_event(event, view.agenda, language=language, reader_zone=reader_zone)
     period_over = reply_period_over(event, now)
+    responded_on = None
+    if invitation.responded_at is not None:
+        clock = Clock(language, zone_of(event.timezone), reader_zone)
+        responded_on = clock.instant(invitation.responded_at, reader_zone or clock.venue_zone).date
     return {
         "event": event,
+        "shown": shown,
         "invitation": invitation,
         "represented_by": view.represented_by,
         "representative_of": view.representative_of,
-        "description_html": markdown_to_html(event.description),
+        "description_html": shown.description_html,
         "agenda": view.agenda,
-        "location": _location(event),
-        "when_venue": _when(event, venue_zone, locale),
-        "when_own": _when(event, invitee_zone, locale) if invitee_zone else None,
-        "webcast_url": _web_url(event.webcast_url),
-        "responded_on": _date(invitation.responded_at, invitee_zone or venue_zone, locale),
-        "deadline": _instant(event.rsvp_deadline, venue_zone, locale),
+        "location": shown.location,
+        "when_venue": shown.time,
+        "when_own": shown.local_time,
+        "webcast_url": shown.webcast_url,
+        "responded_on": responded_on,
+        "deadline": shown.deadline,
         "reply_open": not event.is_cancelled and not period_over,
-        "contact_person": _contact_person(event),
+        "contact_person": shown.contact,
         "Status": Status,
         "form": form,
         "form_token": form_token(invitation.id, invitation.token_salt),
@@ -512,138 +509,3 @@ def _error_page(
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-# --- formatting -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CalendarLinks:
-    """Where "Add to calendar" leads, besides the page's own ``invite.ics``."""
-
-    google: str
-    outlook: str
-
-
-def calendar_links(event: Event) -> CalendarLinks:
-    """Links that open Google Calendar and Outlook on the web with the event filled in.
-
-    They carry the event, never the invitee's link: the token must not travel to
-    a third party in a URL.
-    """
-    location = _location(event)
-    details = _calendar_details(event)
-    google = "https://calendar.google.com/calendar/render?" + urlencode(
-        {
-            "action": "TEMPLATE",
-            "text": event.title,
-            "dates": f"{_compact_utc(event.starts_at)}/{_compact_utc(event.ends_at)}",
-            "details": details,
-            "location": location,
-            "ctz": event.timezone,
-        }
-    )
-    outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(
-        {
-            "path": "/calendar/action/compose",
-            "rru": "addevent",
-            "subject": event.title,
-            "startdt": _iso_utc(event.starts_at),
-            "enddt": _iso_utc(event.ends_at),
-            "body": details,
-            "location": location,
-        }
-    )
-    return CalendarLinks(google=google, outlook=outlook)
-
-
-def _calendar_details(event: Event) -> str:
-    parts = [event.format, markdown_to_text(event.description)]
-    if event.webcast_url:
-        parts.append(f"Webcast: {event.webcast_url}")
-    text = "\n\n".join(part for part in parts if part)
-    if len(text) > MAX_CALENDAR_DETAILS:
-        text = text[: MAX_CALENDAR_DETAILS - 1].rstrip() + "…"
-    return text
-
-
-@dataclass(frozen=True)
-class When:
-    """A meeting's date and hours as read in one time zone."""
-
-    date: str
-    hours: str
-    zone: str
-
-
-def _when(event: Event, zone: ZoneInfo, locale: Locale) -> When:
-    starts, ends = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    date = format_date(starts.date(), "full", locale=locale)
-    start_time = format_time(starts, "short", tzinfo=zone, locale=locale)
-    if ends.date() == starts.date():
-        hours = f"{start_time}–{format_time(ends, 'short', tzinfo=zone, locale=locale)}"
-    else:
-        # Crosses midnight or lasts days: the end's date, then its time, no seconds.
-        until_date = format_date(ends.date(), "full", locale=locale)
-        until_time = format_time(ends, "short", tzinfo=zone, locale=locale)
-        hours = f"{start_time} – {until_date}, {until_time}"
-    return When(date=date, hours=hours, zone=get_timezone_name(starts, "long", locale=locale))
-
-
-def _instant(instant: datetime | None, zone: ZoneInfo, locale: Locale) -> When | None:
-    if instant is None:
-        return None
-    local = instant.astimezone(zone)
-    return When(
-        date=format_date(local.date(), "full", locale=locale),
-        hours=format_time(local, "short", tzinfo=zone, locale=locale),
-        zone=get_timezone_name(local, "long", locale=locale),
-    )
-
-
-def _date(instant: datetime | None, zone: ZoneInfo, locale: Locale) -> str | None:
-    if instant is None:
-        return None
-    return format_date(instant.astimezone(zone).date(), "long", locale=locale)
-
-
-def _offsets_differ(event: Event, venue: ZoneInfo, own: ZoneInfo) -> bool:
-    """Worth a second line only when the clock on the invitee's wall says something else."""
-    return any(
-        instant.astimezone(venue).utcoffset() != instant.astimezone(own).utcoffset()
-        for instant in (event.starts_at, event.ends_at)
-    )
-
-
-def _location(event: Event) -> str:
-    return ", ".join(part for part in (event.venue, event.room, event.address) if part)
-
-
-def _web_url(url: str) -> str | None:
-    """Only http(s) links become links: an event file could hold ``javascript:``."""
-    return url if re.match(r"^https?://[^\s]+$", url or "", re.IGNORECASE) else None
-
-
-@dataclass(frozen=True)
-class ContactPerson:
-    name: str
-    office: str
-    phone: str
-    email: str
-
-
-def _contact_person(event: Event) -> ContactPerson:
-    """Whom the page names for questions and late changes: the contact, else the organizer."""
-    if event.contact_name or event.contact_email:
-        return ContactPerson(
-            event.contact_name, event.contact_office, event.contact_phone, event.contact_email
-        )
-    return ContactPerson(event.organizer_name, "", "", event.organizer_email)
-
-
-def _compact_utc(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _iso_utc(instant: datetime) -> str:
-    return instant.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")

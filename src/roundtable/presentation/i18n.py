@@ -1,4 +1,4 @@
-"""Translations for mail: the package's gettext catalogs, read once per language.
+"""Translations for mail, pages and calendars: the gettext catalogs, read once per language.
 
 Catalogs live as ``.po`` files in ``roundtable/locales/<lang>/LC_MESSAGES/`` and are
 compiled in memory on first use, so there is no build step to forget. A string a
