@@ -172,6 +172,34 @@ def record_reply(
             lock_the_event = True
 
 
+def record_reply_in(
+    session: Session,
+    invitation_id: int,
+    reply: Reply,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    override_deadline: bool = False,
+) -> ReplyResult:
+    """:func:`record_reply` inside the caller's transaction (a staff workflow's).
+
+    The caller has checked that the invitation is one of an event it may change.
+    The event's lock is taken from the start: the transaction cannot be begun
+    again if the reply turned out to move seats.
+    """
+    return _record_reply_in(
+        session,
+        invitation_id,
+        reply,
+        actor=actor,
+        now=now,
+        reason=reason,
+        override_deadline=override_deadline,
+        lock_the_event=True,
+    )
+
+
 class _NeedsEventLock(Exception):
     """The reply turned out to move seats; start again holding the event's lock."""
 
@@ -194,98 +222,121 @@ def _record_reply(
     lock_the_event: bool,
 ) -> ReplyResult:
     with write_session() as session:
-        found = session.exec(
-            select(Invitation.event_id, Invitation.status).where(Invitation.id == invitation_id)
-        ).first()
-        if found is None:
-            raise NotFound(f"no invitation with id {invitation_id}")
-        event_id, status_seen = found
-        # The event's lock serialises replies that move seats, so that concurrent
-        # acceptances never overbook; other replies only lock their own row. The
-        # event is always locked before any invitation, never after: whether this
-        # reply moves seats is judged from the status read above, before locking.
-        event = session.exec(select(Event).where(Event.id == event_id)).one()
-        if lock_the_event or _moves_seats(event, status_seen, reply):
-            event = lock_event(session, event_id)
-            lock_the_event = True
-        invitation = session.exec(
-            select(Invitation)
-            .where(Invitation.id == invitation_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
-        if not lock_the_event and _moves_seats(event, invitation.status, reply):
-            raise _NeedsEventLock  # its status changed since: rare, start again
-        from_status = invitation.status
-        unchanged = ReplyResult(
-            invitation_id=invitation_id,
-            from_status=from_status,
-            status=from_status,
-            guests=invitation.guests,
-            changed=False,
-        )
-        if event.is_cancelled:
-            return replace(unchanged, refusal=CLOSED)
-
-        current_representative = _contact_of(session, invitation.represented_by_id)
-        outcome = respond(
-            from_status,
+        return _record_reply_in(
+            session,
+            invitation_id,
             reply,
-            # Counted only where it matters: an acceptance where seats are limited.
-            seats_taken=(
-                seats_taken(session, event_id)
-                if reply.response == ACCEPT and event.capacity is not None
-                else 0
-            ),
-            capacity=event.capacity,
-            max_guests=event.max_guests,
-            deadline_passed=not override_deadline and reply_period_over(event, now),
-            current_guests=invitation.guests,
-            current_notes=invitation.notes,
-            current_representative=current_representative.email if current_representative else "",
-        )
-        if outcome.refused:
-            return replace(unchanged, refusal=outcome.refusal)
-        if not outcome.changed:
-            return unchanged
-
-        representative: Invitation | None = None
-        if reply.names_representative:
-            representative = _invite_representative(session, event, invitation, reply, now=now)
-        _apply(invitation, outcome.status, reply, now=now)
-        invitation.represented_by_id = representative.id if representative else None
-        log = _log(
-            session,
-            invitation,
-            from_status=from_status,
             actor=actor,
-            reason=reason,
             now=now,
+            reason=reason,
+            override_deadline=override_deadline,
+            lock_the_event=lock_the_event,
         )
-        queue_message(
-            session,
-            OutgoingMessage(
-                event_id=event_id,
-                invitation_id=invitation_id,
-                kind="confirmation",
-                mailing=f"confirmation:{log.id}",
-                due_at=now,
-                # What the mail tells: the outcome, not the words of the form
-                # (an acceptance may have led to the waiting list).
-                context={"response": outcome.status, "guests": outcome.guests},
-            ),
-        )
-        promoted = promote_waiting(session, event, now=now) if outcome.seats_freed else []
-        return ReplyResult(
+
+
+def _record_reply_in(
+    session: Session,
+    invitation_id: int,
+    reply: Reply,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    override_deadline: bool,
+    lock_the_event: bool,
+) -> ReplyResult:
+    found = session.exec(
+        select(Invitation.event_id, Invitation.status).where(Invitation.id == invitation_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no invitation with id {invitation_id}")
+    event_id, status_seen = found
+    # The event's lock serialises replies that move seats, so that concurrent
+    # acceptances never overbook; other replies only lock their own row. The
+    # event is always locked before any invitation, never after: whether this
+    # reply moves seats is judged from the status read above, before locking.
+    event = session.exec(select(Event).where(Event.id == event_id)).one()
+    if lock_the_event or _moves_seats(event, status_seen, reply):
+        event = lock_event(session, event_id)
+        lock_the_event = True
+    invitation = session.exec(
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if not lock_the_event and _moves_seats(event, invitation.status, reply):
+        raise _NeedsEventLock  # its status changed since: rare, start again
+    from_status = invitation.status
+    unchanged = ReplyResult(
+        invitation_id=invitation_id,
+        from_status=from_status,
+        status=from_status,
+        guests=invitation.guests,
+        changed=False,
+    )
+    if event.is_cancelled:
+        return replace(unchanged, refusal=CLOSED)
+
+    current_representative = _contact_of(session, invitation.represented_by_id)
+    outcome = respond(
+        from_status,
+        reply,
+        # Counted only where it matters: an acceptance where seats are limited.
+        seats_taken=(
+            seats_taken(session, event_id)
+            if reply.response == ACCEPT and event.capacity is not None
+            else 0
+        ),
+        capacity=event.capacity,
+        max_guests=event.max_guests,
+        deadline_passed=not override_deadline and reply_period_over(event, now),
+        current_guests=invitation.guests,
+        current_notes=invitation.notes,
+        current_representative=current_representative.email if current_representative else "",
+    )
+    if outcome.refused:
+        return replace(unchanged, refusal=outcome.refusal)
+    if not outcome.changed:
+        return unchanged
+
+    representative: Invitation | None = None
+    if reply.names_representative:
+        representative = _invite_representative(session, event, invitation, reply, now=now)
+    _apply(invitation, outcome.status, reply, now=now)
+    invitation.represented_by_id = representative.id if representative else None
+    log = _log(
+        session,
+        invitation,
+        from_status=from_status,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    queue_message(
+        session,
+        OutgoingMessage(
+            event_id=event_id,
             invitation_id=invitation_id,
-            from_status=from_status,
-            status=outcome.status,
-            guests=outcome.guests,
-            changed=True,
-            log_id=log.id,
-            promoted=tuple(promoted),
-            representative_invitation_id=representative.id if representative else None,
-        )
+            kind="confirmation",
+            mailing=f"confirmation:{log.id}",
+            due_at=now,
+            # What the mail tells: the outcome, not the words of the form
+            # (an acceptance may have led to the waiting list).
+            context={"response": outcome.status, "guests": outcome.guests},
+        ),
+    )
+    promoted = promote_waiting(session, event, now=now) if outcome.seats_freed else []
+    return ReplyResult(
+        invitation_id=invitation_id,
+        from_status=from_status,
+        status=outcome.status,
+        guests=outcome.guests,
+        changed=True,
+        log_id=log.id,
+        promoted=tuple(promoted),
+        representative_invitation_id=representative.id if representative else None,
+    )
 
 
 def lock_event(session: Session, event_id: int) -> Event:
