@@ -287,3 +287,24 @@ def test_the_web_layer_opens_no_write_transaction() -> None:
             if name == "write_session":
                 offenders.append(f"{source.relative_to(web)}:{getattr(node, 'lineno', '?')}")
     assert not offenders, f"write transactions opened in the web layer: {offenders}"
+
+
+def test_an_organizer_of_a_cannot_reply_for_an_invitee_of_b(world: World) -> None:
+    """The hole: A's reply form posted with B's invitation id recorded the reply on B."""
+    a, b = world.objects["A"], world.objects["B"]
+    before = snapshot()
+    response = world.clients[ORG_A].post(
+        f"/dashboard/events/{a.slug}/invitees/{b.invitation_id}/reply",
+        data={"csrf_token": world.csrf[ORG_A], "response": "decline", "reason": "phoned"},
+    )
+    assert response.status_code == 404
+    assert "no such invitee on this event" in response.text
+    assert snapshot() == before  # no reply, no log entry, no confirmation queued
+
+
+def test_a_viewers_write_is_refused_whatever_the_body(world: World) -> None:
+    headers = {"Authorization": f"Bearer {world.tokens[VIEWER]}"}
+    for body in ({}, {"slug": 3}, []):
+        response = world.clients[VIEWER].post("/api/v1/events", json=body, headers=headers)
+        assert response.status_code == 403, response.text
+        assert "viewer" in response.json()["detail"]
