@@ -15,10 +15,10 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request, Security
+from fastapi import HTTPException, Path, Request, Security
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -47,6 +47,7 @@ from roundtable.staff.signin import (
     authenticate,
     end_sessions,
 )
+from roundtable.web.schemas import SLUG_PATTERN
 
 __all__ = ["LoginState", "after_attempt", "authenticate", "end_sessions"]
 
@@ -299,7 +300,10 @@ def api_event_creator(member: StaffMember = Security(api_member)) -> StaffMember
     return member
 
 
-def api_event_manager(slug: str, member: StaffMember = Security(api_member)) -> StaffMember:
+def api_event_manager(
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+    member: StaffMember = Security(api_member),
+) -> StaffMember:
     """For changes to event ``slug``: 404/403 before the body is looked at.
 
     The workflow checks again in the transaction that acts; this check only puts
