@@ -17,17 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from roundtable.db import read_session
-from roundtable.errors import InputError, NotFound, Problem
+from roundtable.errors import InputError, Problem
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import EventSpec, parse_event_mapping
-from roundtable.invitations.invitee_import import import_invitee_file
-from roundtable.invitations.rsvp import Refusal, reply_from_form
+from roundtable.invitations.rsvp import Refusal
 from roundtable.people.emails import normalise_email
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import event_report
+from roundtable.staff.permissions import StaffMember, event_for
 from roundtable.types import utcnow
-from roundtable.web import staff_actions
-from roundtable.web.auth import StaffMember, api_member, event_for
+from roundtable.web.auth import api_event_creator, api_event_manager, api_member
 from roundtable.web.schemas import (
     BODY,
     SLUG_PATTERN,
@@ -49,7 +48,9 @@ from roundtable.web.schemas import (
     located,
     problems_out,
 )
-from roundtable.workflows.sending import send_invitations
+from roundtable.workflows import Conflict
+from roundtable.workflows import events as event_workflow
+from roundtable.workflows import invitees as invitee_workflow
 
 PREFIX = "/api/v1"
 
@@ -66,6 +67,10 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix=PREFIX, tags=["organizer API"], responses=ERRORS)
 
 Member = Annotated[StaffMember, Depends(api_member)]
+#: A member refused (403/404) before the body is read when they may not create events or
+#: change the event of the path: permissions come before complaints about the body.
+Creator = Annotated[StaffMember, Depends(api_event_creator)]
+Manager = Annotated[StaffMember, Depends(api_event_manager)]
 Slug = Annotated[
     str, Path(pattern=SLUG_PATTERN, description="The event's slug.", examples=["inter-ethnic-city"])
 ]
@@ -78,8 +83,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InputError, _input_error)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(staff_actions.Conflict, _conflict)
+    app.add_exception_handler(Conflict, _conflict)
 
 
 # --- events --------------------------------------------------------------------------------
@@ -106,13 +110,13 @@ def list_events(member: Member) -> list[EventSummaryOut]:
 
 
 @router.post("/events", status_code=201, summary="Create an event", responses=CONFLICT)
-def create_event(document: EventDocument, member: Member) -> EventChangeOut:
+def create_event(document: EventDocument, member: Creator) -> EventChangeOut:
     """Create the event the document describes (409 if its slug exists).
 
     Admins and organizers may create events; an organizer is granted the events
     they create.
     """
-    outcome = staff_actions.create_event(_spec_of(document), member, now=utcnow())
+    outcome = event_workflow.create_event(member, _spec_of(document), now=utcnow())
     return EventChangeOut(**outcome.as_dict())
 
 
@@ -129,14 +133,14 @@ def read_event(slug: Slug, member: Member) -> EventDocument:
 
 
 @router.put("/events/{slug}", summary="Change an event")
-def update_event(slug: Slug, document: EventDocument, member: Member) -> EventChangeOut:
+def update_event(slug: Slug, document: EventDocument, member: Manager) -> EventChangeOut:
     """Replace the event's description, as ``roundtable events load`` does.
 
     A new time or place raises the iCalendar SEQUENCE and queues an update to
     everyone invited who has not declined; new reminder rules reschedule them.
     The slug cannot change.
     """
-    outcome = staff_actions.update_event(slug, _spec_of(document), member, now=utcnow())
+    outcome = event_workflow.update_event(member, slug, _spec_of(document), now=utcnow())
     return EventChangeOut(**outcome.as_dict())
 
 
@@ -149,18 +153,18 @@ def _spec_of(document: EventDocument) -> EventSpec:
 
 
 @router.post("/events/{slug}/invitees", summary="Import invitees")
-def import_invitees(slug: Slug, body: InviteeImport, member: Member) -> ImportOut:
+def import_invitees(slug: Slug, body: InviteeImport, member: Manager) -> ImportOut:
     """Put invitees on the event's list, checked as an invitee file is.
 
     Without ``skip_invalid``, one invalid row rejects the whole request: 422 lists
     every problem (``invitees[3].email``) and nothing is written. Importing the same
     invitees again changes nothing.
     """
-    with read_session() as session:
-        event_for(session, member, slug, manage=True)
     data, starts = body.to_csv()
     try:
-        result = import_invitee_file(data, slug, skip_invalid=body.skip_invalid, source=BODY)
+        result = event_workflow.import_invitee_data(
+            member, slug, data, skip_invalid=body.skip_invalid, source=BODY
+        )
     except InputError as error:
         raise InputError(located(error.problems, starts)) from None
     return ImportOut(
@@ -215,43 +219,34 @@ def list_invitees(
 
 
 @router.post("/events/{slug}/invitations/send", summary="Send the invitations")
-def send(slug: Slug, member: Member) -> QueuedOut:
+def send(slug: Slug, member: Manager) -> QueuedOut:
     """Queue an invitation for every invitee who has none yet; sending twice queues nothing new."""
-    with read_session() as session:
-        event_for(session, member, slug, manage=True)
-    return QueuedOut(queued=send_invitations(slug, now=utcnow()))
+    return QueuedOut(queued=event_workflow.send_invitations(member, slug, now=utcnow()))
 
 
 @router.post(
     "/events/{slug}/replies", summary="Record a reply on an invitee's behalf", responses=CONFLICT
 )
-def reply(slug: Slug, body: ReplyIn, member: Member) -> ReplyOut:
+def reply(slug: Slug, body: ReplyIn, member: Manager) -> ReplyOut:
     """For answers given by phone or letter: logged with the staff account and the reason.
 
     The invitee gets the same confirmation as after replying themselves. After
     the RSVP deadline the reply is refused (409) unless ``override_deadline``.
     """
     address = normalise_email(body.email)
-    with read_session() as session:
-        event = event_for(session, member, slug, manage=True)
-        assert event.id is not None
-        invitation = queries.invitation_by_email(session, event.id, address) if address else None
-        max_guests = event.max_guests
-    if invitation is None or invitation.id is None:
-        raise InputError(
-            [Problem(f"{body.email!r} is not on this event's list", source=BODY, field="email")]
-        )
     fields = {"response": body.response, "guests": str(body.guests), "notes": body.notes}
-    result = staff_actions.reply_on_behalf(
-        invitation.id,
-        reply_from_form(fields, max_guests=max_guests),
+    result = invitee_workflow.reply_on_behalf_by_email(
         member,
+        slug,
+        body.email,
+        fields,
         reason=body.reason,
         now=utcnow(),
+        source=BODY,
         override_deadline=body.override_deadline,
     )
     if result.refused:
-        raise staff_actions.Conflict(_refusal_text(result.refusal))
+        raise Conflict(_refusal_text(result.refusal))
     return ReplyOut(
         email=address or body.email,
         from_status=result.from_status,
@@ -365,10 +360,6 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
 async def _input_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, InputError)
     return _problems_response(exc.problems)
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"detail": str(exc)}, status_code=404)
 
 
 async def _conflict(request: Request, exc: Exception) -> Response:

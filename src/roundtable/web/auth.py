@@ -1,16 +1,11 @@
-"""Who is asking, and what they may do: staff sign-in, sessions, CSRF, roles, bearer tokens.
+"""Who is asking, on the web: staff sessions, CSRF, bearer tokens, and refusals as HTTP.
 
 Pages use a signed session cookie (itsdangerous, keyed with the application's
 secret): it holds the staff id and a per-session CSRF token that every form
 carries back. The API uses bearer tokens from ``roundtable staff token``. Both end
-in the same :class:`StaffMember`, whose role decides every permission:
-
-- ``admin``: everything, staff accounts included;
-- ``organizer``: the events granted to them (and the events they create);
-- ``viewer``: reads every event, changes nothing.
-
-An event a member may not see answers 404, as if it did not exist; an action a
-member may not take on an event they can see answers 403.
+in the same :class:`~roundtable.staff.permissions.StaffMember`; what it may do is
+decided by :mod:`roundtable.staff.permissions`, whose ``NotFound`` answers 404 (as
+if the event did not exist) and ``Forbidden`` 403.
 """
 
 from __future__ import annotations
@@ -20,31 +15,46 @@ import secrets
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request, Security
+from fastapi import HTTPException, Path, Request, Security
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from roundtable.config import get_settings
-from roundtable.db import read_session, write_session
-from roundtable.events.model import Event
-from roundtable.events.spec import SLUG
-from roundtable.people.emails import normalise_email
-from roundtable.staff.accounts import hash_password, password_matches, staff_for_token
-from roundtable.staff.model import EventGrant, StaffUser
+from roundtable.db import read_session
+from roundtable.errors import NotFound
+from roundtable.staff.accounts import staff_for_token
+from roundtable.staff.model import StaffUser
+from roundtable.staff.permissions import (
+    Forbidden,
+    StaffMember,
+    event_for,
+    member_of,
+    require_event_creator,
+    require_writer,
+)
+
+# Re-exported for the pages and their tests: signing in is the staff domain's.
+from roundtable.staff.signin import (
+    LOCKOUT,
+    MAX_FAILED_LOGINS,
+    LoginState,
+    after_attempt,
+    authenticate,
+    end_sessions,
+)
+from roundtable.web.schemas import SLUG_PATTERN
+
+__all__ = ["LoginState", "after_attempt", "authenticate", "end_sessions"]
 
 SESSION_COOKIE = "roundtable_staff"
 SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 #: One message for every failed sign-in, so that nobody learns which addresses have accounts.
 LOGIN_FAILED = (
     "The email address and password do not match an account that can sign in now. "
@@ -58,52 +68,23 @@ MAX_FORM_FIELDS = 50
 # --- who is asking -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StaffMember:
-    """A signed-in staff account and the events it was granted."""
-
-    id: int
-    email: str
-    role: str
-    granted_event_ids: frozenset[int] = frozenset()
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def sees_every_event(self) -> bool:
-        return self.role in ("admin", "viewer")
-
-    @property
-    def can_create_events(self) -> bool:
-        return self.role in ("admin", "organizer")
-
-    @property
-    def may_change_anything(self) -> bool:
-        """False for viewers: any change they ask for is refused before it is read."""
-        return self.role in ("admin", "organizer")
-
-    @property
-    def actor(self) -> str:
-        """How this member is named in reply logs."""
-        return f"staff:{self.email}"
-
-    def can_read(self, event_id: int) -> bool:
-        return self.sees_every_event or event_id in self.granted_event_ids
-
-    def can_manage(self, event_id: int) -> bool:
-        if self.is_admin:
-            return True
-        return self.role == "organizer" and event_id in self.granted_event_ids
-
-    def visible_event_ids(self) -> frozenset[int] | None:
-        """The events this member may read; ``None`` means all of them."""
-        return None if self.sees_every_event else self.granted_event_ids
-
-
 class AccessDenied(HTTPException):
-    """A request the member's role does not allow (403), or an event hidden from them (404)."""
+    """A request refused for a web reason (a stale CSRF token): 403 with a message."""
+
+
+def http_status_of(error: Exception) -> tuple[int, str]:
+    """The status and message that answer a refusal: the domain's, or the web's own."""
+    if isinstance(error, AccessDenied):
+        return error.status_code, str(error.detail)
+    if isinstance(error, Forbidden):
+        return 403, str(error)
+    if isinstance(error, NotFound):
+        return 404, str(error)
+    return 500, "unexpected error"
+
+
+#: The errors :func:`http_status_of` maps, for the exception handlers.
+REFUSALS: tuple[type[Exception], ...] = (AccessDenied, Forbidden, NotFound)
 
 
 class LoginRequired(Exception):
@@ -112,47 +93,6 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
-
-
-def load_member(session: Session, staff_id: int) -> StaffMember | None:
-    """The account with its grants, or ``None`` when it no longer exists."""
-    user = session.get(StaffUser, staff_id)
-    if user is None or user.id is None:
-        return None
-    return member_of(session, user)
-
-
-def member_of(session: Session, user: StaffUser) -> StaffMember:
-    assert user.id is not None
-    granted = session.exec(select(EventGrant.event_id).where(EventGrant.staff_id == user.id)).all()
-    return StaffMember(
-        id=user.id, email=user.email, role=user.role, granted_event_ids=frozenset(granted)
-    )
-
-
-def event_for(session: Session, member: StaffMember, slug: str, *, manage: bool = False) -> Event:
-    """The event ``slug`` if ``member`` may see it (and manage it, when asked); else denied."""
-    # A slug no event can have (PostgreSQL refuses a NUL in text outright) names nothing.
-    event = (
-        session.exec(select(Event).where(Event.slug == slug)).first()
-        if SLUG.fullmatch(slug)
-        else None
-    )
-    if event is None or event.id is None or not member.can_read(event.id):
-        raise AccessDenied(404, f"no event with slug {slug!r}")
-    if manage and not member.can_manage(event.id):
-        raise AccessDenied(403, f"your role ({member.role}) may not change event {slug!r}")
-    return event
-
-
-def require_admin(member: StaffMember) -> None:
-    if not member.is_admin:
-        raise AccessDenied(403, "only administrators manage staff accounts")
-
-
-def require_event_creator(member: StaffMember) -> None:
-    if not member.can_create_events:
-        raise AccessDenied(403, f"your role ({member.role}) may not create events")
 
 
 # --- the session cookie --------------------------------------------------------------------
@@ -233,62 +173,6 @@ def csrf_matches(browser: BrowserSession | None, submitted: object) -> bool:
 # --- signing in ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LoginState:
-    """The lockout counters of an account, as stored on it."""
-
-    failed_logins: int
-    locked_until: datetime | None
-
-
-def after_attempt(state: LoginState, password_ok: bool, now: datetime) -> tuple[bool, LoginState]:
-    """Whether a sign-in attempt succeeds, and the counters to store after it.
-
-    While locked, even the right password is refused and the attempt is not
-    counted. Once a lock has run out, counting starts again from zero. The
-    ``MAX_FAILED_LOGINS``-th wrong password in a row locks the account for ``LOCKOUT``.
-    """
-    if state.locked_until is not None and now < state.locked_until:
-        return False, state
-    failed = 0 if state.locked_until is not None else state.failed_logins
-    if password_ok:
-        return True, LoginState(failed_logins=0, locked_until=None)
-    failed += 1
-    if failed >= MAX_FAILED_LOGINS:
-        return False, LoginState(failed_logins=failed, locked_until=now + LOCKOUT)
-    return False, LoginState(failed_logins=failed, locked_until=None)
-
-
-@cache
-def _decoy_hash() -> str:
-    """A hash to check unknown addresses against, so they take as long as known ones."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def authenticate(email: str, password: str, now: datetime) -> StaffMember | None:
-    """The member whose address and password these are, if the account may sign in now."""
-    address = normalise_email(email)
-    with write_session() as session:
-        user = None
-        if address is not None:
-            user = session.exec(
-                select(StaffUser).where(StaffUser.email == address).with_for_update()
-            ).first()
-        if user is None:
-            password_matches(_decoy_hash(), password)
-            return None
-        state = LoginState(user.failed_logins, user.locked_until)
-        locked = state.locked_until is not None and now < state.locked_until
-        # A locked account is not even checked: guessing during the lock learns nothing.
-        ok = not locked and password_matches(user.password_hash, password)
-        allowed, new_state = after_attempt(state, ok, now)
-        if new_state != state:
-            user.failed_logins = new_state.failed_logins
-            user.locked_until = new_state.locked_until
-            session.add(user)
-        return member_of(session, user) if allowed else None
-
-
 def safe_next_path(candidate: str | None) -> str:
     """Where to go after signing in: only somewhere under ``/dashboard`` on this site."""
     if (
@@ -344,15 +228,6 @@ def _still_valid(browser: BrowserSession, user: StaffUser) -> bool:
     if browser.signed_in_at is None:
         return False
     return browser.signed_in_at > user.sessions_valid_after.timestamp()
-
-
-def end_sessions(staff_id: int, now: datetime) -> None:
-    """Sign the account out everywhere: every session cookie issued until now is void."""
-    with write_session() as session:
-        user = session.get(StaffUser, staff_id)
-        if user is not None:
-            user.sessions_valid_after = now
-            session.add(user)
 
 
 def page_visitor(request: Request) -> Visitor:
@@ -442,3 +317,34 @@ def _unauthorized(detail: str) -> HTTPException:
 def _requested_path(request: Request) -> str:
     path = request.url.path
     return f"{path}?{request.url.query}" if request.url.query and request.method == "GET" else path
+
+
+def api_writer(member: StaffMember = Security(api_member)) -> StaffMember:
+    """For the API's changes: a read-only role is refused before its body is looked at.
+
+    A dependency that raises comes before FastAPI's checks of the body, so a viewer's
+    write answers 403 whatever it sent.
+    """
+    require_writer(member)
+    return member
+
+
+def api_event_creator(member: StaffMember = Security(api_member)) -> StaffMember:
+    """For creating events: refused (403) before the body is looked at."""
+    require_event_creator(member)
+    return member
+
+
+def api_event_manager(
+    slug: Annotated[str, Path(pattern=SLUG_PATTERN)],
+    member: StaffMember = Security(api_member),
+) -> StaffMember:
+    """For changes to event ``slug``: 404/403 before the body is looked at.
+
+    The workflow checks again in the transaction that acts; this check only puts
+    refusals ahead of complaints about the body.
+    """
+    require_writer(member)
+    with read_session() as session:
+        event_for(session, member, slug, manage=True)
+    return member

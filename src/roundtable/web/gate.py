@@ -220,7 +220,7 @@ async def _api_gate(scope: Scope) -> Response | None:
     member = await anyio.to_thread.run_sync(member_for_token, token)
     if member is None:
         return _unauthorized(UNKNOWN_TOKEN)
-    if scope["method"] not in READ_METHODS and not member.may_change_anything:
+    if scope["method"] not in READ_METHODS and not member.may_write:
         detail = f"your role ({member.role}) may not change anything"
         return JSONResponse({"detail": detail}, status_code=403)
     stash_api_member(scope, member)

@@ -76,13 +76,22 @@ def publish_recommendations_text(
     """Store the recommendations and queue one follow-up row per possible recipient."""
     text = checked_recommendations(text, source)
     with write_session() as session:
-        event = get_live_event(session, slug)
-        event.recommendations = text
-        event.recommendations_published_at = now
-        event.updated_at = now
-        session.add(event)
-        queued = schedule_followups(session, event, now)
-        return PublishResult(followups_scheduled=len(queued), due_at=followup_due(event, now))
+        return publish_recommendations_in(session, get_live_event(session, slug), text, now=now)
+
+
+def publish_recommendations_in(
+    session: Session, event: Event, text: str, *, now: datetime, source: str = "recommendations"
+) -> PublishResult:
+    """:func:`publish_recommendations_text` inside the caller's transaction."""
+    if event.is_cancelled:
+        raise InputError([Problem(f"event {event.slug!r} was cancelled", field="slug")])
+    text = checked_recommendations(text, source)
+    event.recommendations = text
+    event.recommendations_published_at = now
+    event.updated_at = now
+    session.add(event)
+    queued = schedule_followups(session, event, now)
+    return PublishResult(followups_scheduled=len(queued), due_at=followup_due(event, now))
 
 
 def schedule_followups(session: Session, event: Event, now: datetime) -> list[int]:

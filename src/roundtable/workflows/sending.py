@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from roundtable.config import get_settings
 from roundtable.db import write_session
+from roundtable.errors import InputError, Problem
+from roundtable.events.model import Event
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
@@ -31,48 +33,58 @@ def send_invitations(slug: str, *, now: datetime, progress: Progress | None = No
     Running it again queues nothing new. The event's reminders and nudge are
     scheduled for these invitations in the same transaction.
     """
-    secret = get_settings().resolved_secret_key()
     doorbell.prepare()
     with write_session() as session:
-        event = get_live_event(session, slug)
-        assert event.id is not None
-        pending = session.exec(
-            select(Invitation.id)
-            .where(Invitation.event_id == event.id, Invitation.status == Status.NOT_INVITED)
-            .order_by(col(Invitation.id))
-        ).all()
-        ids = [int(i) for i in pending if i is not None]
-        total = len(ids)
+        return send_invitations_in(
+            session, get_live_event(session, slug), now=now, progress=progress
+        )
+
+
+def send_invitations_in(
+    session: Session, event: Event, *, now: datetime, progress: Progress | None = None
+) -> int:
+    """:func:`send_invitations` inside the caller's transaction, for an event it has checked."""
+    if event.is_cancelled:
+        raise InputError([Problem(f"event {event.slug!r} was cancelled", field="slug")])
+    secret = get_settings().resolved_secret_key()
+    assert event.id is not None
+    pending = session.exec(
+        select(Invitation.id)
+        .where(Invitation.event_id == event.id, Invitation.status == Status.NOT_INVITED)
+        .order_by(col(Invitation.id))
+    ).all()
+    ids = [int(i) for i in pending if i is not None]
+    total = len(ids)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, CHUNK):
+        chunk = ids[start : start + CHUNK]
+        salts = {invitation_id: new_salt() for invitation_id in chunk}
+        # One executemany per chunk rather than an UPDATE per invitation.
+        session.execute(
+            update(Invitation),
+            [
+                {
+                    "id": invitation_id,
+                    "token_salt": salt,
+                    "token_hash": hash_token(derive_token(secret, invitation_id, salt)),
+                    "status": Status.INVITED,
+                    "invited_at": now,
+                    "updated_at": now,
+                }
+                for invitation_id, salt in salts.items()
+            ],
+        )
+        queue_for_invitations(
+            session,
+            chunk,
+            event_id=event.id,
+            kind=MessageKind.INVITATION,
+            mailing="invitation",
+            due_at=now,
+            context={"sequence": event.sequence},
+        )
+        schedule_for(session, event, chunk, now)
         if progress:
-            progress(0, total)
-        for start in range(0, total, CHUNK):
-            chunk = ids[start : start + CHUNK]
-            salts = {invitation_id: new_salt() for invitation_id in chunk}
-            # One executemany per chunk rather than an UPDATE per invitation.
-            session.execute(
-                update(Invitation),
-                [
-                    {
-                        "id": invitation_id,
-                        "token_salt": salt,
-                        "token_hash": hash_token(derive_token(secret, invitation_id, salt)),
-                        "status": Status.INVITED,
-                        "invited_at": now,
-                        "updated_at": now,
-                    }
-                    for invitation_id, salt in salts.items()
-                ],
-            )
-            queue_for_invitations(
-                session,
-                chunk,
-                event_id=event.id,
-                kind=MessageKind.INVITATION,
-                mailing="invitation",
-                due_at=now,
-                context={"sequence": event.sequence},
-            )
-            schedule_for(session, event, chunk, now)
-            if progress:
-                progress(min(start + CHUNK, total), total)
-        return total
+            progress(min(start + CHUNK, total), total)
+    return total

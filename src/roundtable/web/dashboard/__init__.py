@@ -2,9 +2,10 @@
 
 Server-rendered pages that work without JavaScript. Every page asks
 :mod:`roundtable.web.auth` who is looking; every form posts a CSRF token; every
-change goes through :mod:`roundtable.web.staff_actions` or the domain, in one
-transaction. After a change the browser is sent on with 303 (post/redirect/get)
-and a short notice in the query string says what happened.
+change is one call to :mod:`roundtable.workflows` (or the staff domain), which
+checks the member's rights in the transaction that acts. After a change the
+browser is sent on with 303 (post/redirect/get) and a short notice in the query
+string says what happened.
 
 One module per group of pages; :mod:`.rendering` holds the Jinja set-up, the
 filters and the helpers they share.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from roundtable.web.auth import AccessDenied, LoginRequired
+from roundtable.web.auth import REFUSALS, LoginRequired
 from roundtable.web.dashboard import events, invitees, login, outbox, staff
 from roundtable.web.dashboard.rendering import denied, to_login
 
@@ -25,4 +26,5 @@ def install(app: FastAPI) -> None:
     for module in (login, events, invitees, outbox, staff):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, to_login)
-    app.add_exception_handler(AccessDenied, denied)
+    for refusal in REFUSALS:  # NotFound → 404, Forbidden → 403, the web's own
+        app.add_exception_handler(refusal, denied)

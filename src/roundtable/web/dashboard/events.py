@@ -14,7 +14,6 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
-from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
 from roundtable.invitations.model import Status
 from roundtable.reports import dashboard_queries as queries
@@ -26,15 +25,14 @@ from roundtable.reports.exports import (
     invitees_csv,
     invitees_xlsx,
 )
+from roundtable.staff.permissions import event_for, require_event_creator
 from roundtable.types import utcnow
-from roundtable.web import charts, staff_actions
+from roundtable.web import charts
 from roundtable.web.auth import (
     Visitor,
-    event_for,
     form_visitor,
     page_visitor,
     read_form,
-    require_event_creator,
 )
 from roundtable.web.dashboard.rendering import (
     choice,
@@ -47,8 +45,8 @@ from roundtable.web.dashboard.rendering import (
 )
 from roundtable.web.gate import MAX_UPLOAD_BYTES
 from roundtable.web.schemas import EventDocument
-from roundtable.workflows.recommendations import publish_recommendations_text
-from roundtable.workflows.sending import send_invitations
+from roundtable.workflows import Conflict
+from roundtable.workflows import events as workflow
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,11 +71,11 @@ async def create_event(request: Request, visitor: Visitor = Depends(form_visitor
     text = form_text(await read_form(request), "toml")
     try:
         spec = parse_event_text(text, "event.toml")
-        outcome = staff_actions.create_event(spec, visitor.member, now=utcnow())
+        outcome = workflow.create_event(visitor.member, spec, now=utcnow())
     except InputError as error:
         context = _event_form(text=text, problems=error.problems)
         return render_page(request, visitor, "event_form.html", context, status_code=422)
-    except staff_actions.Conflict as conflict:
+    except Conflict as conflict:
         context = _event_form(text=text, problems=[Problem(str(conflict), field="slug")])
         return render_page(request, visitor, "event_form.html", context, status_code=409)
     return redirect(f"/dashboard/events/{outcome.slug}", "created")
@@ -150,8 +148,8 @@ async def edit_event(
         event = event_for(session, visitor.member, slug, manage=True)
     text = form_text(await read_form(request), "toml")
     try:
-        outcome = staff_actions.update_event(
-            slug, parse_event_text(text, f"{slug}.toml"), visitor.member, now=utcnow()
+        outcome = workflow.update_event(
+            visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow()
         )
     except InputError as error:
         context = _event_form(text=text, event=event, problems=error.problems)
@@ -172,7 +170,7 @@ def send(request: Request, slug: str, visitor: Visitor = Depends(form_visitor)) 
     with read_session() as session:
         event_for(session, visitor.member, slug, manage=True)
     try:
-        queued = send_invitations(slug, now=utcnow())
+        queued = workflow.send_invitations(visitor.member, slug, now=utcnow())
     except InputError as error:
         return error_page(request, visitor, 409, str(error))
     return redirect(f"/dashboard/events/{slug}", "sent", queued)
@@ -208,8 +206,12 @@ async def import_invitees(
         ]
         return render_page(request, visitor, "import.html", context, status_code=413)
     try:
-        result = import_invitee_file(
-            data, slug, skip_invalid=form.get("skip_invalid") == "1", source=source
+        result = workflow.import_invitee_data(
+            visitor.member,
+            slug,
+            data,
+            skip_invalid=form.get("skip_invalid") == "1",
+            source=source,
         )
     except InputError as error:
         context["problems"] = error.problems
@@ -236,7 +238,7 @@ async def publish(
         event = event_for(session, visitor.member, slug, manage=True)
     text = form_text(await read_form(request), "text")
     try:
-        result = publish_recommendations_text(slug, text, now=utcnow())
+        result = workflow.publish_recommendations(visitor.member, slug, text, now=utcnow())
     except InputError as error:
         context = {"event": event, "text": text, "problems": error.problems}
         return render_page(request, visitor, "recommendations.html", context, status_code=422)

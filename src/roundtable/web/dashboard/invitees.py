@@ -9,14 +9,12 @@ from fastapi.responses import Response
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound
-from roundtable.invitations.rsvp import Refusal, ReplyError, reply_from_form
+from roundtable.invitations.rsvp import Refusal, ReplyError
 from roundtable.reports import dashboard_queries as queries
+from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
-from roundtable.web import staff_actions
 from roundtable.web.auth import (
-    AccessDenied,
     Visitor,
-    event_for,
     form_visitor,
     page_visitor,
     read_form,
@@ -28,6 +26,7 @@ from roundtable.web.dashboard.rendering import (
     redirect,
     render_page,
 )
+from roundtable.workflows import invitees as workflow
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +54,7 @@ def _invitee_page(
         assert event.id is not None
         history = queries.invitation_history(session, event.id, invitation_id)
     if history is None:
-        raise AccessDenied(404, "no such invitee on this event's list")
+        raise NotFound("no such invitee on this event's list")
     context = {
         "event": event,
         "history": history,
@@ -72,9 +71,7 @@ def _invitee_page(
 async def check_in(
     request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
-    first_time = staff_actions.check_in(event, invitation_id, now=utcnow())
+    first_time = workflow.check_in(visitor.member, slug, invitation_id, now=utcnow())
     back = safe_next_path(form_field(await read_form(request), "next"))
     if back == "/dashboard":
         back = f"/dashboard/events/{slug}"
@@ -86,15 +83,14 @@ async def reply_on_behalf(
     request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """A reply given to staff, recorded with who recorded it and why."""
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
     form = await read_form(request)
     fields = {name: form_field(form, name) for name in ("response", "guests", "notes", "reason")}
     try:
-        result = staff_actions.reply_on_behalf(
-            invitation_id,
-            reply_from_form(fields, max_guests=event.max_guests),
+        result = workflow.reply_on_behalf(
             visitor.member,
+            slug,
+            invitation_id,
+            fields,
             reason=fields["reason"],
             now=utcnow(),
             override_deadline=form.get("override_deadline") == "1",
@@ -104,8 +100,6 @@ async def reply_on_behalf(
         return _invitee_page(
             request, visitor, slug, invitation_id, form=fields, errors=errors, status_code=422
         )
-    except NotFound:
-        raise AccessDenied(404, "no such invitee on this event's list") from None
     if result.refused:
         reason = (
             "the RSVP deadline has passed; tick “record after the deadline” to record it"

@@ -9,15 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from roundtable.db import read_session
 from roundtable.delivery.compose import compose, load_bundle
+from roundtable.errors import NotFound
 from roundtable.events.model import Event
 from roundtable.mail.model import KINDS, MessageStatus
 from roundtable.reports import dashboard_queries as queries
+from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
-from roundtable.web import staff_actions
 from roundtable.web.auth import (
-    AccessDenied,
     Visitor,
-    event_for,
     form_visitor,
     page_visitor,
     read_form,
@@ -33,6 +32,8 @@ from roundtable.web.dashboard.rendering import (
     render_page,
 )
 from roundtable.web.security import redact_tokens
+from roundtable.workflows import Conflict
+from roundtable.workflows import outbox as workflow
 
 #: The HTML part of a message, shown in a sandboxed frame: its inline styles, nothing else.
 MAIL_PREVIEW_POLICY = (
@@ -90,7 +91,7 @@ def message_page(
     with read_session() as session:
         line = queries.message_line(session, message_id)
         if line is None:
-            raise AccessDenied(404, f"no message {message_id}")
+            raise NotFound(f"no message {message_id}")
         event = event_for(session, visitor.member, line.event_slug)
     assert event.id is not None
     can_manage = visitor.member.can_manage(event.id)
@@ -111,7 +112,7 @@ def message_html(message_id: RowId, visitor: Visitor = Depends(page_visitor)) ->
     with read_session() as session:
         line = queries.message_line(session, message_id)
         if line is None:
-            raise AccessDenied(404, f"no message {message_id}")
+            raise NotFound(f"no message {message_id}")
         event_for(session, visitor.member, line.event_slug, manage=True)
     preview = _preview(message_id)
     html = preview.get("html") or "<p>This message has no HTML part.</p>"
@@ -163,8 +164,8 @@ async def resend(
 ) -> Response:
     """Queue a new copy of a failed message for the workers."""
     try:
-        new_id = staff_actions.resend_failed_message(message_id, visitor.member, now=utcnow())
-    except staff_actions.Conflict as conflict:
+        new_id = workflow.resend_failed_message(visitor.member, message_id, now=utcnow())
+    except Conflict as conflict:
         return error_page(request, visitor, 409, str(conflict))
     back = safe_next_path(form_field(await read_form(request), "next"))
     if back == "/dashboard":

@@ -20,12 +20,12 @@ from markupsafe import Markup, escape
 
 from roundtable.db import read_session
 from roundtable.invitations.model import Status
+from roundtable.staff.permissions import load_member
 from roundtable.web import charts
 from roundtable.web.auth import (
-    AccessDenied,
     LoginRequired,
     Visitor,
-    load_member,
+    http_status_of,
     login_url,
     read_browser_session,
 )
@@ -190,17 +190,18 @@ async def to_login(request: Request, exc: Exception) -> Response:
 
 
 async def denied(request: Request, exc: Exception) -> Response:
-    """403 and 404 as JSON for the API, as a page for people."""
-    assert isinstance(exc, AccessDenied)
+    """A refusal (the domain's NotFound or Forbidden, or the web's own) as JSON for the
+    API, as a page for people."""
+    status_code, message = http_status_of(exc)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
+        return JSONResponse({"detail": message}, status_code=status_code)
     browser = read_browser_session(request)
     visitor = None
     if browser is not None and browser.staff_id is not None:
         with read_session() as session:
             member = load_member(session, browser.staff_id)
         visitor = Visitor(member, browser.csrf) if member else None
-    return error_page(request, visitor, exc.status_code, str(exc.detail))
+    return error_page(request, visitor, status_code, message)
 
 
 # --- reading forms and queries -------------------------------------------------------------
