@@ -68,7 +68,11 @@ def test_db_upgrade_command_reports_the_revision(env: pytest.MonkeyPatch, tmp_pa
     first = runner.invoke(app, ["db", "upgrade", "--json"])
     again = runner.invoke(app, ["db", "upgrade", "--json"])
     assert first.exit_code == again.exit_code == 0, first.output
-    assert json.loads(first.stdout) == json.loads(again.stdout) == {"revision": "0002"}
+    assert (
+        json.loads(first.stdout)
+        == json.loads(again.stdout)
+        == {"revision": "0003_staff_life_cycle"}
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -20,7 +20,6 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -35,20 +34,19 @@ from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.events.model import Event
 from roundtable.events.spec import SLUG
-from roundtable.people.emails import normalise_email
-from roundtable.staff.accounts import hash_password, password_matches, staff_for_token
+from roundtable.staff.accounts import needs_use_recorded, record_token_use, token_row
 from roundtable.staff.model import EventGrant, StaffUser
+from roundtable.staff.throttle import attempt_sign_in
+from roundtable.types import utcnow
 
 SESSION_COOKIE = "roundtable_staff"
 SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-#: One message for every failed sign-in, so that nobody learns which addresses have accounts.
+#: One message for every failed sign-in (wrong password, unknown address, disabled account,
+#: too many attempts), so that nobody learns which addresses have accounts.
 LOGIN_FAILED = (
     "The email address and password do not match an account that can sign in now. "
-    f"After {MAX_FAILED_LOGINS} failed attempts an account is locked for "
-    f"{int(LOCKOUT.total_seconds() // 60)} minutes."
+    "After repeated failures, further attempts must wait a little longer each time."
 )
 #: Forms carry at most one file (the invitee import) and a handful of fields.
 MAX_FORM_FIELDS = 50
@@ -227,60 +225,18 @@ def csrf_matches(browser: BrowserSession | None, submitted: object) -> bool:
 # --- signing in ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LoginState:
-    """The lockout counters of an account, as stored on it."""
+def authenticate(
+    email: str, password: str, client_address: str | None, now: datetime
+) -> StaffMember | None:
+    """The member whose address and password these are, if the account may sign in now.
 
-    failed_logins: int
-    locked_until: datetime | None
-
-
-def after_attempt(state: LoginState, password_ok: bool, now: datetime) -> tuple[bool, LoginState]:
-    """Whether a sign-in attempt succeeds, and the counters to store after it.
-
-    While locked, even the right password is refused and the attempt is not
-    counted. Once a lock has run out, counting starts again from zero. The
-    ``MAX_FAILED_LOGINS``-th wrong password in a row locks the account for ``LOCKOUT``.
+    Blocking (argon2, database): async handlers run it in a worker thread.
     """
-    if state.locked_until is not None and now < state.locked_until:
-        return False, state
-    failed = 0 if state.locked_until is not None else state.failed_logins
-    if password_ok:
-        return True, LoginState(failed_logins=0, locked_until=None)
-    failed += 1
-    if failed >= MAX_FAILED_LOGINS:
-        return False, LoginState(failed_logins=failed, locked_until=now + LOCKOUT)
-    return False, LoginState(failed_logins=failed, locked_until=None)
-
-
-@cache
-def _decoy_hash() -> str:
-    """A hash to check unknown addresses against, so they take as long as known ones."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def authenticate(email: str, password: str, now: datetime) -> StaffMember | None:
-    """The member whose address and password these are, if the account may sign in now."""
-    address = normalise_email(email)
-    with write_session() as session:
-        user = None
-        if address is not None:
-            user = session.exec(
-                select(StaffUser).where(StaffUser.email == address).with_for_update()
-            ).first()
-        if user is None:
-            password_matches(_decoy_hash(), password)
-            return None
-        state = LoginState(user.failed_logins, user.locked_until)
-        locked = state.locked_until is not None and now < state.locked_until
-        # A locked account is not even checked: guessing during the lock learns nothing.
-        ok = not locked and password_matches(user.password_hash, password)
-        allowed, new_state = after_attempt(state, ok, now)
-        if new_state != state:
-            user.failed_logins = new_state.failed_logins
-            user.locked_until = new_state.locked_until
-            session.add(user)
-        return member_of(session, user) if allowed else None
+    outcome = attempt_sign_in(email, password, client_address, now)
+    if outcome.user is None:
+        return None
+    with read_session() as session:
+        return member_of(session, outcome.user)
 
 
 def safe_next_path(candidate: str | None) -> str:
@@ -318,7 +274,9 @@ def _signed_in(request: Request) -> Visitor:
     with read_session() as session:
         user = session.get(StaffUser, browser.staff_id)
         member = member_of(session, user) if user is not None and user.id is not None else None
-    if member is None or user is None or not _still_valid(browser, user):
+    if member is None or user is None or user.disabled_at is not None:
+        raise LoginRequired(_requested_path(request))
+    if not _still_valid(browser, user):
         raise LoginRequired(_requested_path(request))
     return Visitor(member=member, csrf=browser.csrf)
 
@@ -387,11 +345,16 @@ def api_member(
     """For the API: the member whose bearer token the request carries; 401 otherwise."""
     if credentials is None or not credentials.credentials.strip():
         raise _unauthorized("send a bearer token: Authorization: Bearer rt_…")
+    now = utcnow()
     with read_session() as session:
-        user = staff_for_token(session, credentials.credentials.strip())
-        member = member_of(session, user) if user is not None else None
-    if member is None:
-        raise _unauthorized("the bearer token is unknown or revoked")
+        found = token_row(session, credentials.credentials.strip(), now)
+        member = member_of(session, found[1]) if found is not None else None
+    if found is None or member is None:
+        raise _unauthorized("the bearer token is unknown, expired or revoked")
+    token = found[0]
+    if token.id is not None and needs_use_recorded(token, now):
+        with write_session() as session:
+            record_token_use(session, token.id, now)
     return member
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi import Path as PathParameter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -53,6 +54,7 @@ from roundtable.reports.exports import (
 from roundtable.staff.accounts import add_staff
 from roundtable.staff.model import ROLES as STAFF_ROLES
 from roundtable.staff.model import EventGrant, StaffUser
+from roundtable.staff.throttle import clear_account, failures_by_account
 from roundtable.types import utcnow
 from roundtable.web import charts, staff_actions
 from roundtable.web.auth import (
@@ -108,7 +110,7 @@ NOTICES = {
     "staff_added": "Staff account created.",
     "granted": "Event granted.",
     "revoked": "Grant removed.",
-    "unlocked": "Account unlocked.",
+    "unlocked": "The account's failed sign-ins are forgotten.",
 }
 
 STATUS_LABELS = {status: status.replace("_", " ") for status in Status.ALL}
@@ -159,7 +161,8 @@ async def login(request: Request) -> Response:
     assert browser is not None
     email, password = _field(form, "email"), str(form.get("password") or "")
     next_path = safe_next_path(_field(form, "next"))
-    member = authenticate(email, password, utcnow())
+    client = request.client.host if request.client is not None else None
+    member = await run_in_threadpool(authenticate, email, password, client, utcnow())
     if member is None:
         return _render(
             request,
@@ -656,6 +659,7 @@ def _staff_page(
         users = list(session.exec(select(StaffUser).order_by(col(StaffUser.email))).all())
         events = list(session.exec(select(Event).order_by(col(Event.starts_at))).all())
         grants = session.exec(select(EventGrant.staff_id, EventGrant.event_id)).all()
+        failures = failures_by_account(session, utcnow())
     by_id = {event.id: event for event in events}
     granted: dict[int, list[Event]] = {}
     for staff_id, event_id in grants:
@@ -664,6 +668,7 @@ def _staff_page(
         "users": users,
         "events": events,
         "granted": granted,
+        "failures": failures,
         "roles": STAFF_ROLES,
         "problems": problems or [],
         "form": form or {"email": "", "role": "organizer"},
@@ -729,9 +734,7 @@ def unlock(staff_id: RowId, visitor: Visitor = Depends(form_visitor)) -> Respons
         user = session.get(StaffUser, staff_id)
         if user is None:
             raise AccessDenied(404, "no such account")
-        user.failed_logins = 0
-        user.locked_until = None
-        session.add(user)
+        clear_account(session, user.email)
     return _redirect("/dashboard/staff", "unlocked")
 
 
