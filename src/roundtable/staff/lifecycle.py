@@ -157,6 +157,7 @@ def grant(session: Session, email: str, slug: str) -> bool:
     user, event = account(session, email), _event(session, slug)
     if _grant_row(session, user, event) is not None:
         return False
+    assert user.id is not None and event.id is not None
     session.add(EventGrant(staff_id=user.id, event_id=event.id))
     session.flush()
     return True

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -317,7 +318,7 @@ async def form_visitor(request: Request) -> Visitor:
 
     The form is read (and cached by Starlette) here, so the endpoint reads it again for free.
     """
-    visitor = _signed_in(request)
+    visitor = await run_in_threadpool(_signed_in, request)  # a database read: off the loop
     form = await read_form(request)
     if not csrf_matches(BrowserSession(visitor.member.id, visitor.csrf), form.get(CSRF_FIELD)):
         raise AccessDenied(

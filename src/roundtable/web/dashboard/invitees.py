@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound
@@ -72,10 +74,17 @@ def _invitee_page(
 async def check_in(
     request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_check_in, request, slug, invitation_id, visitor, form)
+
+
+def _check_in(
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor, form: FormData
+) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
     first_time = staff_actions.check_in(event, invitation_id, now=utcnow())
-    back = safe_next_path(form_field(await read_form(request), "next"))
+    back = safe_next_path(form_field(form, "next"))
     if back == "/dashboard":
         back = f"/dashboard/events/{slug}"
     return redirect(back, "checked_in" if first_time else "already_checked_in")
@@ -86,9 +95,15 @@ async def reply_on_behalf(
     request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """A reply given to staff, recorded with who recorded it and why."""
+    form = await read_form(request)
+    return await run_in_threadpool(_reply_on_behalf, request, slug, invitation_id, visitor, form)
+
+
+def _reply_on_behalf(
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor, form: FormData
+) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    form = await read_form(request)
     fields = {name: form_field(form, name) for name in ("response", "guests", "notes", "reason")}
     try:
         result = staff_actions.reply_on_behalf(

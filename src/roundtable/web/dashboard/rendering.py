@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Path as PathParameter
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -198,6 +199,10 @@ async def denied(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccessDenied)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
+    return await run_in_threadpool(_denied_page, request, exc)
+
+
+def _denied_page(request: Request, exc: AccessDenied) -> Response:
     browser = read_browser_session(request)
     visitor = None
     if browser is not None and browser.staff_id is not None:
