@@ -45,7 +45,7 @@ def _client_from(address: str) -> TestClient:
 
 
 @pytest.fixture
-def clients(sqlite_engine: Engine) -> Iterator[tuple[TestClient, TestClient]]:
+def clients(engine: Engine) -> Iterator[tuple[TestClient, TestClient]]:
     """A browser at an attacker's address and one at the real user's office."""
     with _client_from(ATTACKER) as attacker, _client_from(OFFICE) as office:
         yield attacker, office
