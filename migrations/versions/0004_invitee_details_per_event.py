@@ -21,7 +21,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004_invitee_details_per_event"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_staff_life_cycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

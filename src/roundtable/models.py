@@ -6,7 +6,7 @@ from roundtable.events.model import AgendaItem, Event, EventStatus
 from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Contact, Organization
-from roundtable.staff.model import ApiToken, EventGrant, StaffUser
+from roundtable.staff.model import ApiToken, EventGrant, LoginThrottle, StaffUser
 
 metadata = SQLModel.metadata
 
@@ -18,6 +18,7 @@ __all__ = [
     "EventGrant",
     "EventStatus",
     "Invitation",
+    "LoginThrottle",
     "Message",
     "MessageStatus",
     "Organization",

@@ -1,29 +1,21 @@
-"""Signing in and out of the dashboard: passwords, lockout, CSRF, the session cookie."""
+"""Signing in and out of the dashboard: passwords, CSRF, the session cookie (throttling: see
+test_staff_throttle)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from roundtable.db import read_session, write_session
-from roundtable.staff.model import StaffUser
-from roundtable.types import utcnow
+from roundtable.db import read_session
+from roundtable.staff.model import LoginThrottle, StaffUser
+from roundtable.staff.throttle import account_key
 from roundtable.web.app import create_app
-from roundtable.web.auth import (
-    LOCKOUT,
-    LOGIN_FAILED,
-    MAX_FAILED_LOGINS,
-    SESSION_COOKIE,
-    LoginState,
-    after_attempt,
-    safe_next_path,
-)
+from roundtable.web.auth import LOGIN_FAILED, SESSION_COOKIE, safe_next_path
 from tests.staff.staff_support import (
     PASSWORD,
     add_event,
@@ -95,6 +87,11 @@ def test_signing_in_goes_back_to_the_page_asked_for_but_never_off_site(web: Test
         assert safe_next_path(hostile) == "/dashboard"
 
 
+def _failures(session: Session, key: str) -> int:
+    row = session.get(LoginThrottle, key)
+    return row.failures if row is not None else 0
+
+
 def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(web: TestClient) -> None:
     add_member(ADMIN, "admin")
 
@@ -109,51 +106,9 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(web: TestCl
             SESSION_COOKIE in h and "staff" in h for h in response.headers.get_list("set-cookie")
         )
     assert web.get("/dashboard").status_code == 303
-    assert _account(ADMIN).failed_logins == 1
-
-
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(web: TestClient) -> None:
-    add_member(ADMIN, "admin")
-    before = utcnow()
-
-    for _ in range(MAX_FAILED_LOGINS):
-        assert LOGIN_FAILED in log_in(web, ADMIN, "guess").text
-    locked = _account(ADMIN)
-    assert locked.locked_until is not None
-    assert before + LOCKOUT <= locked.locked_until <= utcnow() + LOCKOUT
-
-    refused = log_in(web, ADMIN, PASSWORD)
-    assert refused.status_code == 200
-    assert LOGIN_FAILED in refused.text  # same words as any failure: nothing to learn
-    assert _account(ADMIN).locked_until == locked.locked_until  # not extended by trying
-
-    with write_session() as session:  # fifteen minutes later
-        account = session.exec(select(StaffUser).where(StaffUser.email == ADMIN)).one()
-        account.locked_until = utcnow() - timedelta(seconds=1)
-        session.add(account)
-    assert log_in(web, ADMIN, PASSWORD).status_code == 303
-    assert _account(ADMIN).failed_logins == 0
-    assert _account(ADMIN).locked_until is None
-
-
-def test_the_lockout_rule_counts_only_consecutive_failures_outside_a_lock() -> None:
-    now = utcnow()
-    state = LoginState(failed_logins=0, locked_until=None)
-    for attempt in range(1, MAX_FAILED_LOGINS):
-        allowed, state = after_attempt(state, False, now)
-        assert not allowed
-        assert state == LoginState(attempt, None)
-    allowed, state = after_attempt(state, True, now)
-    assert allowed
-    assert state == LoginState(0, None)
-
-    for _ in range(MAX_FAILED_LOGINS):
-        _, state = after_attempt(state, False, now)
-    assert state.locked_until == now + LOCKOUT
-    assert after_attempt(state, True, now + LOCKOUT - timedelta(seconds=1)) == (False, state)
-    allowed, after = after_attempt(state, False, now + LOCKOUT)
-    assert not allowed
-    assert after == LoginState(1, None)  # the lock ran out: counting starts again
+    with read_session() as session:
+        assert _failures(session, account_key(ADMIN)) == 1
+        assert _failures(session, account_key("nobody@un.example.org")) == 1
 
 
 def test_signing_out_ends_the_session(web: TestClient) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
 
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.people.emails import normalise_email
 from roundtable.staff.model import ROLES, ApiToken, StaffUser
+from roundtable.types import utcnow
 
 _hasher = PasswordHasher()
 
@@ -69,23 +71,66 @@ def find_staff(session: Session, email: str) -> StaffUser:
     return user
 
 
-def issue_api_token(session: Session, user: StaffUser) -> str:
+#: a token's last use is written at most this often, so API reads do not all become writes
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def issue_api_token(
+    session: Session, user: StaffUser, *, expires_at: datetime | None = None
+) -> str:
     """A new bearer token for ``user``; only its hash is kept, so it is shown once."""
     assert user.id is not None
     token = "rt_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(staff_id=user.id, token_hash=_token_hash(token)))
+    session.add(ApiToken(staff_id=user.id, token_hash=_token_hash(token), expires_at=expires_at))
     session.flush()
     return token
 
 
-def staff_for_token(session: Session, token: str, now: datetime | None = None) -> StaffUser | None:
-    """The account a bearer token belongs to, or ``None`` for unknown or revoked tokens."""
+def token_row(session: Session, token: str, now: datetime) -> tuple[ApiToken, StaffUser] | None:
+    """A bearer token's row and account, or ``None`` when the token must not work.
+
+    Unknown, revoked and expired tokens and the tokens of disabled accounts are all
+    ``None`` alike: the caller answers each the same way.
+    """
     if not token.startswith("rt_") or len(token) > 100:
         return None
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
     if row is None or row.revoked_at is not None:
         return None
-    return session.get(StaffUser, row.staff_id)
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    user = session.get(StaffUser, row.staff_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    return row, user
+
+
+def staff_for_token(session: Session, token: str, now: datetime | None = None) -> StaffUser | None:
+    """The account a bearer token acts for, or ``None`` (see :func:`token_row`)."""
+    found = token_row(session, token, now or utcnow())
+    return found[1] if found is not None else None
+
+
+def needs_use_recorded(row: ApiToken, now: datetime) -> bool:
+    return row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION
+
+
+def record_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """Note that a token was used; a no-op when it was noted less than a minute ago.
+
+    The condition is in the UPDATE itself, so concurrent requests write once between them.
+    """
+    session.execute(
+        update(ApiToken)
+        .where(
+            col(ApiToken.id) == token_id,
+            or_(
+                col(ApiToken.last_used_at).is_(None),
+                col(ApiToken.last_used_at) <= now - LAST_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def _token_hash(token: str) -> str:

@@ -5,9 +5,11 @@ Administrators only; each function checks that and acts in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from roundtable.db import read_session, write_session
 from roundtable.errors import NotFound
@@ -15,6 +17,8 @@ from roundtable.events.model import Event
 from roundtable.staff.accounts import add_staff
 from roundtable.staff.model import EventGrant, StaffUser
 from roundtable.staff.permissions import StaffMember, require_admin
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,3 +92,19 @@ def unlock_account(member: StaffMember, staff_id: int) -> None:
         user.failed_logins = 0
         user.locked_until = None
         session.add(user)
+
+
+def change_account(
+    member: StaffMember, staff_id: int, change: Callable[[Session, StaffUser], T]
+) -> T:
+    """Run ``change`` on the account ``staff_id`` in one transaction, for an administrator.
+
+    The life-cycle steps (grant, revoke tokens, disable, set a password…) are the
+    functions of :mod:`roundtable.staff.lifecycle`; this is where who may take them is checked.
+    """
+    require_admin(member)
+    with write_session() as session:
+        user = session.get(StaffUser, staff_id)
+        if user is None:
+            raise NotFound("no such account")
+        return change(session, user)

@@ -27,10 +27,12 @@ class StaffUser(SQLModel, table=True):
     email: str = Field(unique=True, max_length=320)
     role: str = Field(max_length=20)
     password_hash: str | None = Field(default=None, max_length=255)
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: browser sessions signed in before this instant are void (set by signing out)
+    #: browser sessions signed in before this instant are void (set by signing out,
+    #: disabling the account or setting its password)
     sessions_valid_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: a disabled account cannot sign in and its tokens answer 401; nothing is deleted
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -54,5 +56,24 @@ class ApiToken(SQLModel, table=True):
     staff_id: int = Field(foreign_key="staff_user.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(unique=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: written at most once a minute per token, so API reads do not all become writes
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Recent failed sign-ins of one client address or one account address.
+
+    Kept in the database so that every web process sees the same counts. The key
+    is ``address:<ip>`` or ``account:<email>``; an email without an account is
+    counted like one with an account, so the counts reveal nothing.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    last_failure_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    #: attempts before this instant are refused without looking at the password's result
+    wait_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

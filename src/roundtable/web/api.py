@@ -55,7 +55,11 @@ from roundtable.workflows import invitees as invitee_workflow
 PREFIX = "/api/v1"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "No bearer token, or an unknown or revoked one."},
+    401: {
+        "model": ErrorBody,
+        "description": "No bearer token, or an unknown, expired or revoked one, "
+        "or one of a disabled account.",
+    },
     403: {"model": ErrorBody, "description": "The token's role may not do this."},
     404: {"model": ErrorBody, "description": "No such event, or not one this token may see."},
     422: {"model": InputErrorBody, "description": "The input cannot be taken; nothing written."},

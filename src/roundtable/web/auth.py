@@ -20,15 +20,16 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import HTTPException, Path, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 
 from roundtable.config import get_settings
-from roundtable.db import read_session
+from roundtable.db import read_session, write_session
 from roundtable.errors import NotFound
-from roundtable.staff.accounts import staff_for_token
+from roundtable.staff.accounts import needs_use_recorded, record_token_use, token_row
 from roundtable.staff.model import StaffUser
 from roundtable.staff.permissions import (
     Forbidden,
@@ -40,26 +41,20 @@ from roundtable.staff.permissions import (
 )
 
 # Re-exported for the pages and their tests: signing in is the staff domain's.
-from roundtable.staff.signin import (
-    LOCKOUT,
-    MAX_FAILED_LOGINS,
-    LoginState,
-    after_attempt,
-    authenticate,
-    end_sessions,
-)
+from roundtable.staff.signin import authenticate, end_sessions
 from roundtable.web.schemas import SLUG_PATTERN
 
-__all__ = ["LoginState", "after_attempt", "authenticate", "end_sessions"]
+__all__ = ["authenticate", "end_sessions"]
+from roundtable.types import utcnow
 
 SESSION_COOKIE = "roundtable_staff"
 SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
-#: One message for every failed sign-in, so that nobody learns which addresses have accounts.
+#: One message for every failed sign-in (wrong password, unknown address, disabled account,
+#: too many attempts), so that nobody learns which addresses have accounts.
 LOGIN_FAILED = (
     "The email address and password do not match an account that can sign in now. "
-    f"After {MAX_FAILED_LOGINS} failed attempts an account is locked for "
-    f"{int(LOCKOUT.total_seconds() // 60)} minutes."
+    "After repeated failures, further attempts must wait a little longer each time."
 )
 #: Forms carry at most one file (the invitee import) and a handful of fields.
 MAX_FORM_FIELDS = 50
@@ -208,7 +203,9 @@ def _signed_in(request: Request) -> Visitor:
     with read_session() as session:
         user = session.get(StaffUser, browser.staff_id)
         member = member_of(session, user) if user is not None and user.id is not None else None
-    if member is None or user is None or not _still_valid(browser, user):
+    if member is None or user is None or user.disabled_at is not None:
+        raise LoginRequired(_requested_path(request))
+    if not _still_valid(browser, user):
         raise LoginRequired(_requested_path(request))
     return Visitor(member=member, csrf=browser.csrf)
 
@@ -240,7 +237,7 @@ async def form_visitor(request: Request) -> Visitor:
 
     The form is read (and cached by Starlette) here, so the endpoint reads it again for free.
     """
-    visitor = _signed_in(request)
+    visitor = await run_in_threadpool(_signed_in, request)  # a database read: off the loop
     form = await read_form(request)
     if not csrf_matches(BrowserSession(visitor.member.id, visitor.csrf), form.get(CSRF_FIELD)):
         raise AccessDenied(
@@ -266,7 +263,7 @@ bearer_token = HTTPBearer(
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="roundtable"'}
 #: Why a request without a usable token is refused (the gate and the routes say the same).
 NO_TOKEN = "send a bearer token: Authorization: Bearer rt_…"
-UNKNOWN_TOKEN = "the bearer token is unknown or revoked"
+UNKNOWN_TOKEN = "the bearer token is unknown, expired or revoked"
 #: The scope key under which the request gate leaves the member it authenticated.
 _GATE_MEMBER = "roundtable.api_member"
 
@@ -280,10 +277,21 @@ def bearer_credentials(authorization: str | None) -> str | None:
 
 
 def member_for_token(token: str) -> StaffMember | None:
-    """The member a bearer token acts for; ``staff_for_token`` decides which tokens count."""
+    """The member a live bearer token acts for (not expired, revoked or of a disabled account).
+
+    Its last use is recorded, at most once a minute, so that reads do not all become writes.
+    """
+    now = utcnow()
     with read_session() as session:
-        user = staff_for_token(session, token)
-        return member_of(session, user) if user is not None else None
+        found = token_row(session, token, now)
+        member = member_of(session, found[1]) if found is not None else None
+    if found is None or member is None:
+        return None
+    token_record = found[0]
+    if token_record.id is not None and needs_use_recorded(token_record, now):
+        with write_session() as session:
+            record_token_use(session, token_record.id, now)
+    return member
 
 
 def stash_api_member(scope: MutableMapping[str, Any], member: StaffMember) -> None:

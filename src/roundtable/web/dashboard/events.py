@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, Problem
@@ -67,8 +68,13 @@ def new_event_page(request: Request, visitor: Visitor = Depends(page_visitor)) -
 
 @router.post("/dashboard/events/new")
 async def create_event(request: Request, visitor: Visitor = Depends(form_visitor)) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_create_event, request, visitor, form)
+
+
+def _create_event(request: Request, visitor: Visitor, form: FormData) -> Response:
     require_event_creator(visitor.member)
-    text = form_text(await read_form(request), "toml")
+    text = form_text(form, "toml")
     try:
         spec = parse_event_text(text, "event.toml")
         outcome = workflow.create_event(visitor.member, spec, now=utcnow())
@@ -144,9 +150,14 @@ async def edit_event(
     request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """Validate the TOML with the event file's parser, then apply it as ``events load`` does."""
+    form = await read_form(request)
+    return await run_in_threadpool(_edit_event, request, slug, visitor, form)
+
+
+def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    text = form_text(await read_form(request), "toml")
+    text = form_text(form, "toml")
     try:
         outcome = workflow.update_event(
             visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow()
@@ -190,15 +201,19 @@ async def import_invitees(
     request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """The same checks as ``roundtable invitees import``: every problem, or nothing written."""
+    form = await read_form(request)
+    return await run_in_threadpool(_import_invitees, request, slug, visitor, form)
+
+
+def _import_invitees(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    form = await read_form(request)
     upload = form.get("file")
     context: dict[str, Any] = {"event": event, "problems": [], "result": None}
     if not isinstance(upload, UploadFile) or not upload.filename:
         context["problems"] = [Problem("choose a CSV file to import", field="file")]
         return render_page(request, visitor, "import.html", context, status_code=422)
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    data = upload.file.read(MAX_UPLOAD_BYTES + 1)
     source = clean(Path(upload.filename).name)[:200] or "upload.csv"
     if len(data) > MAX_UPLOAD_BYTES:
         context["problems"] = [
@@ -234,9 +249,14 @@ def recommendations_page(
 async def publish(
     request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_publish, request, slug, visitor, form)
+
+
+def _publish(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    text = form_text(await read_form(request), "text")
+    text = form_text(form, "text")
     try:
         result = workflow.publish_recommendations(visitor.member, slug, text, now=utcnow())
     except InputError as error:

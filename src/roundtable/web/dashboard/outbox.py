@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from roundtable.db import read_session
 from roundtable.delivery.compose import compose, load_bundle
@@ -163,11 +165,16 @@ async def resend(
     request: Request, message_id: RowId, visitor: Visitor = Depends(form_visitor)
 ) -> Response:
     """Queue a new copy of a failed message for the workers."""
+    form = await read_form(request)
+    return await run_in_threadpool(_resend, request, message_id, visitor, form)
+
+
+def _resend(request: Request, message_id: RowId, visitor: Visitor, form: FormData) -> Response:
     try:
         new_id = workflow.resend_failed_message(visitor.member, message_id, now=utcnow())
     except Conflict as conflict:
         return error_page(request, visitor, 409, str(conflict))
-    back = safe_next_path(form_field(await read_form(request), "next"))
+    back = safe_next_path(form_field(form, "next"))
     if back == "/dashboard":
         back = f"/dashboard/messages/{new_id}"
     return redirect(back, "resent")

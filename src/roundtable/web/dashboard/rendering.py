@@ -50,7 +50,11 @@ NOTICES = {
     "staff_added": "Staff account created.",
     "granted": "Event granted.",
     "revoked": "Grant removed.",
-    "unlocked": "Account unlocked.",
+    "unlocked": "The account's failed sign-ins are forgotten.",
+    "tokens_revoked": "{n} API token(s) revoked.",
+    "disabled": "Account disabled: it cannot sign in, its tokens answer 401, its sessions ended.",
+    "enabled": "Account enabled.",
+    "password_set": "Password set; the account's open sessions ended.",
 }
 
 STATUS_LABELS = {status: status.replace("_", " ") for status in Status.ALL}
