@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from roundtable.paths import examples_dir
-from roundtable.web import staff_actions
 from roundtable.web.app import create_app
-from roundtable.web.dashboard import events as event_pages
+from roundtable.workflows import events as event_workflow
 from tests.staff.staff_support import add_member, client_for, seed_mix, signed_in
 
 ADMIN = "admin@un.example.org"
@@ -53,9 +52,9 @@ def test_event_creation_editing_and_imports_run_in_a_worker_thread(
     add_member(ADMIN, "admin")
     seed_mix("tour", count=2)
     csrf = signed_in(client, ADMIN)
-    created = _watch(monkeypatch, staff_actions, "create_event")
-    updated = _watch(monkeypatch, staff_actions, "update_event")
-    imported = _watch(monkeypatch, event_pages, "import_invitee_file")
+    created = _watch(monkeypatch, event_workflow, "create_event")
+    updated = _watch(monkeypatch, event_workflow, "update_event")
+    imported = _watch(monkeypatch, event_workflow, "import_invitee_data")
     text = (examples_dir() / "inter-ethnic-city.toml").read_text("utf-8")
 
     assert client.post("/dashboard/events/new", data={"csrf_token": csrf, "toml": text}).is_redirect

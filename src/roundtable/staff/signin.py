@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from roundtable.db import read_session, write_session
+from roundtable.staff.accounts import needs_use_recorded, record_token_use, token_row
 from roundtable.staff.model import StaffUser
 from roundtable.staff.permissions import StaffMember, member_of
 from roundtable.staff.throttle import attempt_sign_in
@@ -36,3 +37,20 @@ def end_sessions(staff_id: int, now: datetime) -> None:
         if user is not None:
             user.sessions_valid_after = now
             session.add(user)
+
+
+def member_for_token(token: str, now: datetime) -> StaffMember | None:
+    """The member a live bearer token acts for (not expired, revoked or of a disabled account).
+
+    Its last use is recorded, at most once a minute, so that reads do not all become writes.
+    """
+    with read_session() as session:
+        found = token_row(session, token, now)
+        member = member_of(session, found[1]) if found is not None else None
+    if found is None or member is None:
+        return None
+    token_record = found[0]
+    if token_record.id is not None and needs_use_recorded(token_record, now):
+        with write_session() as session:
+            record_token_use(session, token_record.id, now)
+    return member

@@ -27,9 +27,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 
 from roundtable.config import get_settings
-from roundtable.db import read_session, write_session
+from roundtable.db import read_session
 from roundtable.errors import NotFound
-from roundtable.staff.accounts import needs_use_recorded, record_token_use, token_row
 from roundtable.staff.model import StaffUser
 from roundtable.staff.permissions import (
     Forbidden,
@@ -42,6 +41,7 @@ from roundtable.staff.permissions import (
 
 # Re-exported for the pages and their tests: signing in is the staff domain's.
 from roundtable.staff.signin import authenticate, end_sessions
+from roundtable.staff.signin import member_for_token as live_member_for_token
 from roundtable.web.schemas import SLUG_PATTERN
 
 __all__ = ["authenticate", "end_sessions"]
@@ -277,21 +277,8 @@ def bearer_credentials(authorization: str | None) -> str | None:
 
 
 def member_for_token(token: str) -> StaffMember | None:
-    """The member a live bearer token acts for (not expired, revoked or of a disabled account).
-
-    Its last use is recorded, at most once a minute, so that reads do not all become writes.
-    """
-    now = utcnow()
-    with read_session() as session:
-        found = token_row(session, token, now)
-        member = member_of(session, found[1]) if found is not None else None
-    if found is None or member is None:
-        return None
-    token_record = found[0]
-    if token_record.id is not None and needs_use_recorded(token_record, now):
-        with write_session() as session:
-            record_token_use(session, token_record.id, now)
-    return member
+    """The member a live bearer token acts for (the staff domain decides which tokens count)."""
+    return live_member_for_token(token, utcnow())
 
 
 def stash_api_member(scope: MutableMapping[str, Any], member: StaffMember) -> None:
