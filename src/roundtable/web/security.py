@@ -140,12 +140,15 @@ class ReplyLimiter:
     A link that leaks (forwarded, posted) must not let one client, or many, post
     reply after reply: each reply can queue mail. In memory and per process, like
     :class:`FailedLookupLimiter` (several server processes each allow as much).
+    A client address may stand for a whole building (a mission's or the UN's
+    network behind one NAT), so its allowance is a reply a second on average over
+    the window: far above a building's delegates, far below a script's pace.
     """
 
     def __init__(
         self,
         per_invitation: int = 10,
-        per_client: int = 60,
+        per_client: int = 600,
         window: float = 600.0,
         *,
         clock: Callable[[], float] = time.monotonic,
