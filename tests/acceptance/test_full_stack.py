@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from collections import Counter
@@ -50,7 +51,8 @@ RSVP_LINK = re.compile(r"(http://127\.0\.0\.1:\d+/rsvp/[A-Za-z0-9_-]{43})")
 def database(postgres_url: str) -> Iterator[str]:
     """A database of its own, migrated by ``roundtable db upgrade`` like a real one."""
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    name = "roundtable_acceptance"
+    # Unique per run: two checkouts may run the suite at once on one server.
+    name = f"roundtable_acceptance_{os.getpid()}_{secrets.token_hex(3)}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
