@@ -289,11 +289,11 @@ def _bounce(session: Session, row: InboundMessage, reading: Reading, now: dateti
 
 def decide_held(
     member: StaffMember, slug: str, inbound_id: int, *, apply: bool, now: datetime
-) -> InboundState:
+) -> InboundState | None:
     """Staff apply or ignore a calendar reply held for confirmation (one click on the event page).
 
     Authorized here, in the transaction that acts: only a member who may manage the
-    event; a reply already decided is left as it is.
+    event; a reply already decided is left as it is (``None``).
     """
     with write_session() as session:
         event = event_for(session, member, slug, manage=True)
@@ -301,7 +301,7 @@ def decide_held(
         if row is None or row.event_id != event.id:
             raise NotFound(f"no held calendar reply {inbound_id} on event {slug!r}")
         if row.state != InboundState.HELD or row.invitation_id is None:
-            return InboundState(row.state)
+            return None
         if apply:
             answer = CalendarAnswer(
                 method=str(row.details.get("method", "REPLY")),
