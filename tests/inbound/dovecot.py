@@ -7,10 +7,12 @@ test gets a user (and so a mailbox) of its own.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -157,6 +159,9 @@ class Dovecot:
             [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            # Its own process group: stopping it ends every session too, as a restart of the
+            # service does (the master alone leaves running sessions to finish).
+            start_new_session=True,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -173,11 +178,12 @@ class Dovecot:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGTERM)
         try:
             self._process.wait(20)
         except subprocess.TimeoutExpired:
-            self._process.kill()
+            os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait(5)
         self._process = None
         # Its children (imap, imap-login) end with the master; wait for the port to be free.
