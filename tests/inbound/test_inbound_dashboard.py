@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from roundtable.db import read_session
-from roundtable.inbound.model import InboundMessage, InboundState
+from roundtable.inbound.model import InboundKind, InboundMessage, InboundState
 from roundtable.invitations.model import ReplyLog, Status
 from roundtable.mail.model import Message, MessageKind
 from roundtable.web.app import create_app
@@ -50,6 +50,12 @@ def test_staff_apply_a_held_reply_and_a_viewer_cannot(
         assert page.count("/apply") == 2
         mailbox_page = admin.get(f"/dashboard/events/{support.SLUG}/mailbox").text
         assert "User unknown" in mailbox_page  # the bounce, with its diagnostic
+        with read_session() as session:
+            li = session.exec(
+                select(InboundMessage).where(InboundMessage.kind == InboundKind.BOUNCE)
+            ).one()
+        invitee_page = admin.get(f"/dashboard/events/{support.SLUG}/invitees/{li.invitation_id}")
+        assert "From their mailbox" in invitee_page.text and "User unknown" in invitee_page.text
         with read_session() as session:
             held = session.exec(
                 select(InboundMessage).where(InboundMessage.state == InboundState.HELD)

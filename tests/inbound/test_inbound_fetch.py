@@ -243,3 +243,40 @@ def test_junk_goes_to_the_unreadable_folder(
     assert report.kinds[InboundKind.UNREADABLE] == 2
     assert len(mailbox.folder(UNREADABLE)) == 2 and mailbox.folder("INBOX") == []
     assert _status("li@example.org") == Status.INVITED
+
+
+def test_replies_bounces_and_a_second_fetch_on_both_databases(
+    engine: Engine, mailbox: ImapUser, tmp_path: Path
+) -> None:
+    sent = support.send_the_invitations(tmp_path)
+    mailbox.deliver(
+        support.calendar_reply(sent["amina@example.org"], "ACCEPTED", "outlook"),
+        support.postfix_bounce(sent["jean@example.org"]),
+        support.calendar_reply(sent["li@example.org"], "TENTATIVE", "gmail", auth=None),
+    )
+    report = fetch_once()
+    assert report.states == {"applied": 2, "held": 1}
+    assert _status("amina@example.org") == Status.ACCEPTED
+    assert fetch_once().fetched == 0
+    assert [row.state for row in _rows()] == ["applied", "applied", "held"]
+
+
+def test_a_representatives_own_reply_matches_their_invitation(
+    sqlite_engine: Engine, mailbox: ImapUser, tmp_path: Path
+) -> None:
+    sent = support.send_the_invitations(tmp_path)["amina@example.org"]
+    mailbox.deliver(
+        support.calendar_reply(
+            sent,
+            "DELEGATED",
+            "outlook",
+            attendee_params=';DELEGATED-TO="mailto:deputy@example.org"',
+        )
+    )
+    fetch_once()
+    deputy = support.Sent(
+        "deputy@example.org", sent.uid, sent.sequence, sent.organizer, "<none@example.org>"
+    )
+    mailbox.deliver(support.calendar_reply(deputy, "ACCEPTED", "apple"))
+    fetch_once()
+    assert _status("deputy@example.org") == Status.ACCEPTED

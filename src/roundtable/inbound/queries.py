@@ -96,3 +96,8 @@ def unplaced_mail(session: Session) -> list[MailLine]:
         session,
         col(InboundMessage.state).in_((InboundState.UNREADABLE, InboundState.UNMATCHED)),
     )
+
+
+def invitee_mail(session: Session, invitation_id: int) -> list[MailLine]:
+    """What came back from one invitee: answers, bounces, "out of office", their own words."""
+    return _lines(session, col(InboundMessage.invitation_id) == invitation_id)
