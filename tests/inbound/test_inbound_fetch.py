@@ -138,7 +138,7 @@ def test_a_counter_proposal_is_shown_not_applied(
     assert "another time" in _rows()[0].summary
 
 
-def test_delegated_to_names_a_representative(
+def test_delegated_to_names_a_representative_whose_own_reply_counts(
     sqlite_engine: Engine, mailbox: ImapUser, tmp_path: Path
 ) -> None:
     sent = support.send_the_invitations(tmp_path)["amina@example.org"]
@@ -157,6 +157,13 @@ def test_delegated_to_names_a_representative(
             select(Invitation).where(Invitation.represented_by_id.is_not(None))  # type: ignore[union-attr]
         ).one()
     assert amina.represented_by_id is not None
+    # The representative's own calendar answers their invitation.
+    deputy = support.Sent(
+        "deputy@example.org", sent.uid, sent.sequence, sent.organizer, "<none@example.org>"
+    )
+    mailbox.deliver(support.calendar_reply(deputy, "ACCEPTED", "apple"))
+    fetch_once()
+    assert _status("deputy@example.org") == Status.ACCEPTED
 
 
 @pytest.mark.parametrize(
@@ -259,24 +266,3 @@ def test_replies_bounces_and_a_second_fetch_on_both_databases(
     assert _status("amina@example.org") == Status.ACCEPTED
     assert fetch_once().fetched == 0
     assert [row.state for row in _rows()] == ["applied", "applied", "held"]
-
-
-def test_a_representatives_own_reply_matches_their_invitation(
-    sqlite_engine: Engine, mailbox: ImapUser, tmp_path: Path
-) -> None:
-    sent = support.send_the_invitations(tmp_path)["amina@example.org"]
-    mailbox.deliver(
-        support.calendar_reply(
-            sent,
-            "DELEGATED",
-            "outlook",
-            attendee_params=';DELEGATED-TO="mailto:deputy@example.org"',
-        )
-    )
-    fetch_once()
-    deputy = support.Sent(
-        "deputy@example.org", sent.uid, sent.sequence, sent.organizer, "<none@example.org>"
-    )
-    mailbox.deliver(support.calendar_reply(deputy, "ACCEPTED", "apple"))
-    fetch_once()
-    assert _status("deputy@example.org") == Status.ACCEPTED
