@@ -8,6 +8,7 @@ when missing, with the server's own hierarchy separator. Without MOVE
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import ssl
 from collections.abc import Iterator
@@ -159,4 +160,5 @@ def open_mailbox(address: MailboxAddress, *, timeout: float = TIMEOUT) -> Iterat
         try:
             client.logout()
         except Exception:  # the connection may already be gone; nothing to keep
-            client.shutdown()
+            with contextlib.suppress(Exception):
+                client.shutdown()

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from roundtable.config import get_settings
@@ -136,16 +136,32 @@ def _process_one(mailbox: Mailbox, uid: int, size: int, now: datetime) -> tuple[
         return None
     reading = read_message(raw) if size <= MAX_MESSAGE else _too_large(uid, mailbox)
     try:
-        with write_session() as session:
-            if already_processed(session, reading.key, mailbox.name, mailbox.uidvalidity, uid):
-                row = None
-            else:
-                row = _act(session, reading, mailbox, uid, now)
+        row = _record(reading, mailbox, uid, now)
     except IntegrityError:  # another fetch recorded it at the same moment
         row = None
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: leave the message for the next fetch
+    except Exception as exc:
+        # One message that breaks its processing must not stop every later fetch at
+        # the same place: it is kept, as unreadable, with the reason.
+        log.exception("inbound message %s/%s could not be processed", mailbox.name, uid)
+        reading = replace(
+            reading,
+            kind=InboundKind.UNREADABLE,
+            note=f"could not be processed: {type(exc).__name__}: {exc}"[:300],
+        )
+        row = _record(reading, mailbox, uid, now)
     folder = UNREADABLE if reading.kind == InboundKind.UNREADABLE else PROCESSED
     mailbox.move(uid, folder)
     return None if row is None else (row.kind, row.state)
+
+
+def _record(reading: Reading, mailbox: Mailbox, uid: int, now: datetime) -> InboundMessage | None:
+    """In one transaction: the message's row and what it causes; ``None`` if done before."""
+    with write_session() as session:
+        if already_processed(session, reading.key, mailbox.name, mailbox.uidvalidity, uid):
+            return None
+        return _act(session, reading, mailbox, uid, now)
 
 
 def _too_large(uid: int, mailbox: Mailbox) -> Reading:
