@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,14 @@ def test_replies_bounces_and_a_second_fetch_on_both_databases(
     assert _status("amina@example.org") == Status.ACCEPTED
     assert fetch_once().fetched == 0
     assert [row.state for row in _rows()] == ["applied", "applied", "held"]
+
+
+def test_a_reply_after_the_deadline_is_shown_not_recorded(
+    sqlite_engine: Engine, mailbox: ImapUser, tmp_path: Path
+) -> None:
+    sent = support.send_the_invitations(tmp_path)["amina@example.org"]
+    mailbox.deliver(support.calendar_reply(sent, "ACCEPTED", "outlook"))
+    fetch_once(now=datetime(2027, 9, 22, tzinfo=UTC))  # after the RSVP deadline of the 20th
+    assert _status("amina@example.org") == Status.INVITED
+    [row] = _rows()
+    assert row.state == InboundState.NOTED and "not recorded: deadline passed" in row.summary

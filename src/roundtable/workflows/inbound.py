@@ -233,7 +233,7 @@ def _calendar(
     ):
         row.state = InboundState.HELD
         return
-    row.state = apply_calendar_reply(session, invitation.id, answer, now, reason="")
+    apply_calendar_reply(session, row, invitation.id, answer, now, reason="")
 
 
 def reply_of(answer: CalendarAnswer) -> Reply | None:
@@ -250,25 +250,34 @@ def reply_of(answer: CalendarAnswer) -> Reply | None:
 
 
 def apply_calendar_reply(
-    session: Session, invitation_id: int, answer: CalendarAnswer, now: datetime, *, reason: str
-) -> InboundState:
-    """Record the answer as the reply, actor ``calendar``; staff confirming give a reason."""
+    session: Session,
+    row: InboundMessage,
+    invitation_id: int,
+    answer: CalendarAnswer,
+    now: datetime,
+    *,
+    reason: str,
+) -> None:
+    """Record the answer as the reply, actor ``calendar``; staff confirming give a reason.
+
+    ``row`` says what became of it: applied, or noted with why it was not recorded.
+    """
     reply = reply_of(answer)
     if reply is None:
-        return InboundState.NOTED
+        row.state = InboundState.NOTED
+        return
+    why = ""
     try:
         result = record_reply_in(
-            session,
-            invitation_id,
-            reply,
-            actor=CALENDAR,
-            now=now,
-            reason=reason,
+            session, invitation_id, reply, actor=CALENDAR, now=now, reason=reason
         )
+        if result.refusal is not None:
+            why = str(result.refusal).replace("_", " ")
     except ReplyError as error:
-        log.info("calendar reply not taken: %s", error.message)
-        return InboundState.NOTED
-    return InboundState.NOTED if result.refused else InboundState.APPLIED
+        why = error.message
+    row.state = InboundState.NOTED if why else InboundState.APPLIED
+    if why:
+        row.summary = f"{row.summary} (not recorded: {why})"[:2000]
 
 
 def _describe(answer: CalendarAnswer) -> str:
@@ -330,7 +339,7 @@ def decide_held(
                 comment=str(row.details.get("comment", "")),
             )
             reason = f"calendar reply confirmed by {member.email}"
-            row.state = apply_calendar_reply(session, row.invitation_id, answer, now, reason=reason)
+            apply_calendar_reply(session, row, row.invitation_id, answer, now, reason=reason)
         else:
             row.state = InboundState.IGNORED
         row.decided_by, row.decided_at = member.actor, now
