@@ -54,10 +54,13 @@ class Sent:
     message_id: str
 
 
-def send_the_invitations(tmp_path: Path, invitees: bytes = INVITEES) -> dict[str, Sent]:
-    """Load the example event, import invitees, send through the file outbox; by address."""
+def send_the_invitations(
+    tmp_path: Path, invitees: bytes = INVITEES, **fields: str
+) -> dict[str, Sent]:
+    """Load the example event (with ``fields`` as TOML values), import invitees, send
+    through the file outbox; by address."""
     event_file, outbox = tmp_path / "event.toml", tmp_path / "outbox"
-    event_file.write_text(sample(**DATES), encoding="utf-8")
+    event_file.write_text(sample(**(DATES | fields)), encoding="utf-8")
     apply_event_file(event_file, now=utcnow())
     import_invitee_file(invitees, SLUG, skip_invalid=False)
     send_invitations(SLUG, now=utcnow())

@@ -278,3 +278,16 @@ def test_a_reply_after_the_deadline_is_shown_not_recorded(
     assert _status("amina@example.org") == Status.INVITED
     [row] = _rows()
     assert row.state == InboundState.NOTED and "not recorded: deadline passed" in row.summary
+
+
+def test_gmails_guest_count_comes_with_the_acceptance(
+    sqlite_engine: Engine, mailbox: ImapUser, tmp_path: Path
+) -> None:
+    sent = support.send_the_invitations(tmp_path, max_guests="1")["jean@example.org"]
+    mailbox.deliver(
+        support.calendar_reply(sent, "ACCEPTED", "gmail", attendee_params=";X-NUM-GUESTS=1")
+    )
+    fetch_once()
+    with read_session() as session:
+        log = session.exec(select(ReplyLog)).one()
+    assert (log.to_status, log.guests) == (Status.ACCEPTED, 1)

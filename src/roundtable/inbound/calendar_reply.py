@@ -29,6 +29,8 @@ class CalendarAnswer:
     partstat: str
     delegated_to: str = ""
     comment: str = ""
+    #: Google Calendar's ``X-NUM-GUESTS``: the guests the attendee brings
+    guests: int = 0
 
 
 def calendar_answer(data: bytes) -> CalendarAnswer | None:
@@ -69,6 +71,7 @@ def calendar_answer(data: bytes) -> CalendarAnswer | None:
         partstat=str(params.get("PARTSTAT", "NEEDS-ACTION")).strip().upper(),
         delegated_to=_address(params.get("DELEGATED-TO", "")),
         comment=" ".join(str(comment).split())[:MAX_COMMENT],
+        guests=min(_int(params.get("X-NUM-GUESTS", 0)), 999),
     )
 
 

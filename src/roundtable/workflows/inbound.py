@@ -212,6 +212,7 @@ def _calendar(
         "delegated_to": answer.delegated_to,
         "comment": answer.comment,
         "method": answer.method,
+        "guests": answer.guests,
     }
     event = event_by_uid(session, answer.uid)
     invitation = (
@@ -246,7 +247,8 @@ def reply_of(answer: CalendarAnswer) -> Reply | None:
             return None
         name = answer.delegated_to.partition("@")[0]
         return Reply(response, substitute_name=name, substitute_email=answer.delegated_to)
-    return Reply(response, notes=answer.comment[:500])
+    guests = answer.guests if response == Response.ACCEPT else 0
+    return Reply(response, guests=guests, notes=answer.comment[:500])
 
 
 def apply_calendar_reply(
@@ -337,6 +339,7 @@ def decide_held(
                 partstat=str(row.details.get("partstat", "")),
                 delegated_to=str(row.details.get("delegated_to", "")),
                 comment=str(row.details.get("comment", "")),
+                guests=int(row.details.get("guests", 0)),
             )
             reason = f"calendar reply confirmed by {member.email}"
             apply_calendar_reply(session, row, row.invitation_id, answer, now, reason=reason)
