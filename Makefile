@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services browser install clean test-other-pythons
+.PHONY: demo test lint bench services browser imap install clean test-other-pythons
 
 # The other Pythons the project supports. `make test` runs the whole suite on $(PYTHON) and the
 # mail, calendar and web tests (where header folding and formatting differ between versions) on
@@ -56,7 +56,16 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  command -v chromium >/dev/null 2>&1 || echo "warning: no chromium; the browser tests will be skipped" >&2; }
 
-test: install services browser lint
+# The inbound tests start Debian's Dovecot from a throwaway configuration; install it when
+# missing (without it they fail with a message that says how to install it).
+imap:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && { \
+	    echo "installing dovecot-imapd for the inbound tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }; \
+	  command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || echo "warning: no dovecot; the inbound tests will fail" >&2; }
+
+test: install services browser imap lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-other-pythons
 

@@ -10,12 +10,13 @@ from typing import Any
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from roundtable import db
-from roundtable.broker import DISPATCH_DUE, SEND_MESSAGES, publish_send
+from roundtable.broker import DISPATCH_DUE, INBOUND_FETCH, SEND_MESSAGES, publish_send
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
 from roundtable.mail import render
 from roundtable.types import utcnow
+from roundtable.workflows.inbound import fetch_if_configured
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def dispatch_due() -> dict[str, Any]:
     """Beat's periodic job: schedule what is due, reclaim lost claims, announce."""
     return dispatch(utcnow()).as_dict()
+
+
+@app.task(name=INBOUND_FETCH, acks_late=False)
+def inbound_fetch() -> dict[str, object]:
+    """Beat's job: read the mailbox once (docs/architecture.md, "Hearing back")."""
+    return fetch_if_configured()
 
 
 @worker_init.connect

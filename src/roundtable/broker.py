@@ -25,6 +25,7 @@ QUEUE = "roundtable"
 #: task names, as the worker registers them
 SEND_MESSAGES = "roundtable.send_messages"
 DISPATCH_DUE = "roundtable.dispatch_due"
+INBOUND_FETCH = "roundtable.inbound_fetch"
 
 #: outbox rows per task: one claim and one read for all of them, then one send each.
 #: A burst is cut into about TASKS_PER_BURST tasks, so that every worker gets a share,
@@ -58,15 +59,29 @@ def celery_app() -> Celery:
         task_default_queue=QUEUE,
         timezone="UTC",
         enable_utc=True,
-        beat_schedule={
-            "dispatch-due": {
-                "task": DISPATCH_DUE,
-                "schedule": settings.dispatch_interval,
-                "options": {"expires": max(5.0, settings.dispatch_interval)},
-            }
-        },
+        beat_schedule=beat_schedule(),
     )
     return celery
+
+
+def beat_schedule() -> dict[str, dict[str, object]]:
+    """Beat's periodic jobs: the dispatch, and reading the mailbox when one is configured."""
+    settings = get_settings()
+    schedule: dict[str, dict[str, object]] = {
+        "dispatch-due": {
+            "task": DISPATCH_DUE,
+            "schedule": settings.dispatch_interval,
+            "options": {"expires": max(5.0, settings.dispatch_interval)},
+        }
+    }
+    if settings.inbound_url:
+        schedule["inbound-fetch"] = {
+            "task": INBOUND_FETCH,
+            "schedule": settings.inbound_interval,
+            # A fetch not started within its interval is replaced by the next one.
+            "options": {"expires": max(5.0, settings.inbound_interval)},
+        }
+    return schedule
 
 
 def publish_send(message_ids: Sequence[int]) -> None:

@@ -35,12 +35,14 @@ recommendations_app = typer.Typer(
     help="Recommendations and the follow-up mailing.", no_args_is_help=True
 )
 staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+inbound_app = typer.Typer(help="The organizer's mailbox: replies, bounces.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(invitees_app, name="invitees")
 app.add_typer(invitations_app, name="invitations")
 app.add_typer(recommendations_app, name="recommendations")
 app.add_typer(staff_app, name="staff")
+app.add_typer(inbound_app, name="inbound")
 
 stderr = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -429,6 +431,20 @@ def staff_password(
         user = set_password(session, email, password, _now())
         document = {"email": user.email, "password_set": True}
     _emit(as_json, document, f"password of {document['email']} set")
+
+
+@inbound_app.command("fetch")
+def inbound_fetch(as_json: JsonOption = False) -> None:
+    """Read the organizer's mailbox once: calendar replies, bounces, auto-replies."""
+    from roundtable.inbound.mailbox import MailboxError
+    from roundtable.workflows.inbound import fetch_once
+
+    with _user_errors():
+        try:
+            report = fetch_once()
+        except MailboxError as error:
+            _fail(str(error))
+    _emit(as_json, report.as_json(), report.as_text())
 
 
 # -- serve, demo ------------------------------------------------------------------------------

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = None
     #: serve the interactive API docs (/docs, /redoc), which load scripts from a CDN
     api_docs: bool = False
+    #: the organizer's mailbox, ``imap[s]://USER:PASS@HOST:PORT/FOLDER``; unset, nothing is read
+    inbound_url: str | None = Field(default=None, repr=False)
+    #: seconds between two reads of that mailbox
+    inbound_interval: float = Field(default=60.0, gt=0)
+    #: the authserv-id of the receiving server's ``Authentication-Results``; unset, every
+    #: calendar reply waits for staff
+    inbound_authserv_id: str | None = None
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or one generated once into ``var/secret_key``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import uvicorn
@@ -11,6 +12,7 @@ from roundtable.config import get_settings
 from roundtable.delivery.local import LocalRunner
 from roundtable.web.app import create_app
 from roundtable.web.logs import log_config
+from roundtable.workflows.inbound import poll
 
 log = logging.getLogger("roundtable")
 
@@ -23,6 +25,21 @@ def start_local_runner_if_needed() -> LocalRunner | None:
     runner = LocalRunner(workers=2, dispatch_interval=settings.dispatch_interval)
     runner.start()
     return runner
+
+
+def start_inbound_poller_if_needed() -> threading.Event | None:
+    """Without a broker and with a mailbox, this process also reads the mailbox (beat's job).
+
+    Returns the event that stops the thread.
+    """
+    settings = get_settings()
+    if settings.broker_url or not settings.inbound_url:
+        return None
+    stop = threading.Event()
+    threading.Thread(
+        target=poll, args=(stop, settings.inbound_interval), name="roundtable-inbound", daemon=True
+    ).start()
+    return stop
 
 
 def proxy_options() -> dict[str, Any]:
@@ -40,6 +57,7 @@ def proxy_options() -> dict[str, Any]:
 def run_server(*, host: str, port: int, runner: LocalRunner | None = None) -> None:
     """Serve until interrupted; the runner (given or started here) stops with the server."""
     runner = runner or start_local_runner_if_needed()
+    inbound = start_inbound_poller_if_needed()
     try:
         uvicorn.run(
             create_app(),
@@ -50,5 +68,7 @@ def run_server(*, host: str, port: int, runner: LocalRunner | None = None) -> No
             **proxy_options(),
         )
     finally:
+        if inbound is not None:
+            inbound.set()
         if runner is not None:
             runner.stop()

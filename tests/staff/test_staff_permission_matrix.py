@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 import roundtable.models  # noqa: F401 - every table in the metadata
 from roundtable.db import read_session
 from roundtable.web.app import create_app
+from tests.inbound.held import held_reply
 from tests.staff.staff_support import (
     PASSWORD,
     Seeded,
@@ -65,6 +66,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/dashboard/events/{slug}/invitees/{invitation_id}"): ("read", ""),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin"): ("manage", "form"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/reply"): ("manage", "form:reply"),
+    ("GET", "/dashboard/events/{slug}/mailbox"): ("read", ""),
+    ("POST", "/dashboard/events/{slug}/mailbox/{inbound_id}/apply"): ("manage", "form"),
+    ("POST", "/dashboard/events/{slug}/mailbox/{inbound_id}/ignore"): ("manage", "form"),
+    ("GET", "/dashboard/mailbox"): ("admin", ""),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),
@@ -102,6 +107,7 @@ class Objects:
     invitation_id: int
     message_id: int
     guest: str
+    inbound_id: int
 
 
 @dataclass
@@ -150,6 +156,7 @@ def world(sqlite_engine: Engine) -> Iterator[World]:
             invitation_id=seeded.invitations[0].id,
             message_id=next(m.id for m in seeded.messages if m.status == "failed"),
             guest=f"guest{first}@example.org",
+            inbound_id=held_reply(seeded.event_id, seeded.invitations[0].id, slug),
         )
 
     app = create_app()
@@ -211,6 +218,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         message_id=row.message_id,
         staff_id=w.spare_staff_id,
         event_id=event.event_id,
+        inbound_id=row.inbound_id,
     )
     client = w.clients[actor]
     headers = {"Authorization": f"Bearer {w.tokens[actor]}"} if actor in w.tokens else {}
@@ -254,7 +262,7 @@ def test_every_member_against_every_route_and_object(world: World) -> None:
     for actor in ACTORS:
         for method, path in routes:
             needs, body = ROUTES[(method, path)]
-            cross = "{slug}" in path and "{invitation_id}" in path
+            cross = "{slug}" in path and ("{invitation_id}" in path or "{inbound_id}" in path)
             for owner in ("A", "B", "cross") if cross else ("A", "B"):
                 want = expected(actor, needs, owner, method, path)
                 before = snapshot() if want != OK else None

@@ -15,6 +15,7 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
+from roundtable.inbound import queries as inbound_queries
 from roundtable.invitations.model import ROLES as INVITEE_ROLES
 from roundtable.invitations.model import Status
 from roundtable.reports import dashboard_queries as queries
@@ -109,6 +110,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         per_day = queries.replies_per_day(session, event.id)
         failed = queries.failed_messages(session, event.id)
         bounced = queries.bounced_contacts(session, event.id)
+        held = inbound_queries.held_replies(session, event.id)
     # The report names every organization already; a list too long for a menu is left
     # to the search box, which matches organizations too.
     organizations = sorted(name for name in report["by_organization"] if name != NO_ORGANIZATION)
@@ -123,6 +125,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "organizations": organizations,
         "failed": failed,
         "bounced": bounced,
+        "held": held,
         "can_manage": member.can_manage(event.id),
         "replies_chart": charts.replies_over_time(per_day, invited=invited),
         "organization_chart": charts.breakdown(report["by_organization"]),

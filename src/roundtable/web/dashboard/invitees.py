@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound
+from roundtable.inbound import queries as inbound_queries
 from roundtable.invitations.rsvp import Refusal, ReplyError
 from roundtable.reports import dashboard_queries as queries
 from roundtable.staff.permissions import event_for
@@ -53,11 +54,13 @@ def _invitee_page(
         event = event_for(session, visitor.member, slug)
         assert event.id is not None
         history = queries.invitation_history(session, event.id, invitation_id)
+        came_back = inbound_queries.invitee_mail(session, invitation_id) if history else []
     if history is None:
         raise NotFound("no such invitee on this event's list")
     context = {
         "event": event,
         "history": history,
+        "came_back": came_back,
         "can_manage": visitor.member.can_manage(event.id),
         "form": form or {"response": "", "guests": "0", "notes": "", "reason": ""},
         "errors": errors or {},

@@ -55,6 +55,9 @@ NOTICES = {
     "disabled": "Account disabled: it cannot sign in, its tokens answer 401, its sessions ended.",
     "enabled": "Account enabled.",
     "password_set": "Password set; the account's open sessions ended.",
+    "calendar_applied": "Calendar reply applied.",
+    "calendar_ignored": "Calendar reply ignored.",
+    "calendar_unchanged": "That calendar reply was already decided.",
 }
 
 STATUS_LABELS = {status: status.replace("_", " ") for status in Status.ALL}
