@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from roundtable.events.model import AgendaItem, Event, EventStatus
 from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
-from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.model import GroupMessage, Message, MessageStatus
 from roundtable.people.model import Contact, Organization
 from roundtable.staff.model import ApiToken, EventGrant, LoginThrottle, StaffUser
 
@@ -17,6 +17,7 @@ __all__ = [
     "Event",
     "EventGrant",
     "EventStatus",
+    "GroupMessage",
     "Invitation",
     "LoginThrottle",
     "Message",

@@ -248,3 +248,15 @@ def page_number(value: str, *, minimum: int = 1) -> int:
     if len(value.lstrip("0")) > len(str(MAX_PAGE_NUMBER)):
         return MAX_PAGE_NUMBER
     return max(minimum, min(int(value), MAX_PAGE_NUMBER))
+
+
+def download(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save (an export), never cached: it holds invitees' details."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
