@@ -89,6 +89,13 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/events/{slug}/replies"): ("manage", "json:reply"),
     ("GET", "/api/v1/events/{slug}/report"): ("read", ""),
     ("GET", "/api/v1/events/{slug}/messages"): ("read", ""),
+    ("POST", "/api/v1/events/{slug}/messages"): ("manage", "json:message"),
+    ("POST", "/api/v1/events/{slug}/nudge"): ("manage", "json:empty"),
+    ("POST", "/api/v1/events/{slug}/recommendations"): ("manage", "json:text"),
+    ("GET", "/api/v1/events/{slug}/invitees.csv"): ("read", ""),
+    ("GET", "/api/v1/events/{slug}/invitees.xlsx"): ("read", ""),
+    ("POST", "/api/v1/messages/{message_id}/resend"): ("manage", "json:empty"),
+    ("POST", "/api/v1/events/{slug}/cancel"): ("manage", "json:cancel"),
 }
 #: Routes that are not staff actions on objects: signing in is for anyone, signing out
 #: ends the session the matrix runs in (both are covered by test_staff_login).
@@ -219,6 +226,9 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
             "json:empty": {},
             "json:invitees": {"invitees": [{"email": "new@example.org", "name": "New"}]},
             "json:reply": {"email": row.guest, "response": "decline", "reason": "phoned"},
+            "json:message": {"subject": "Logistics", "body": "Doors at *noon*", "to": ["accepted"]},
+            "json:text": {"text": "# Thanks for coming"},
+            "json:cancel": {"note": "Postponed"},
         }
         if method == "GET":
             return client.get(url, headers=headers)
@@ -308,7 +318,18 @@ def test_an_organizer_of_a_cannot_reply_for_an_invitee_of_b(world: World) -> Non
 
 def test_a_viewers_write_is_refused_whatever_the_body(world: World) -> None:
     headers = {"Authorization": f"Bearer {world.tokens[VIEWER]}"}
-    for body in ({}, {"slug": 3}, []):
-        response = world.clients[VIEWER].post("/api/v1/events", json=body, headers=headers)
-        assert response.status_code == 403, response.text
-        assert "viewer" in response.json()["detail"]
+    a = world.objects["A"]
+    writes = ["/api/v1/events"] + [
+        path.format(slug=a.slug, message_id=a.message_id)
+        for (method, path), (needs, _body) in ROUTES.items()
+        if method == "POST" and path.startswith("/api/v1/") and needs == "manage"
+    ]
+    before = snapshot()
+    for url in writes:
+        for body in ({}, {"slug": 3}, [], {"subject": "x", "body": "y", "to": ["accepted"]}):
+            response = world.clients[VIEWER].post(url, json=body, headers=headers)
+            assert response.status_code == 403, (url, response.text)
+            assert "viewer" in response.json()["detail"]
+    after = snapshot()
+    del before["api_token"], after["api_token"]  # the token's last use is recorded, rightly
+    assert after == before
