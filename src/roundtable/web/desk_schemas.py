@@ -13,6 +13,8 @@ Language = Literal["en", "fr", "es", "ar", "zh", "ru"]
 
 
 class _Strict(BaseModel):
+    """Unknown keys are an error."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -51,16 +53,22 @@ class GroupMessageIn(_Strict):
 
 
 class GroupMessageOut(BaseModel):
+    """The message recorded, and how many copies were queued."""
+
     id: int = Field(description="The message, as its history lists it.")
     queued: int = Field(examples=[118])
 
 
 class NudgeOut(BaseModel):
+    """How many nudges were queued, and why none when none were."""
+
     queued: int = Field(examples=[37])
     reason: str = Field("", description="Why nothing was queued, when nothing was.")
 
 
 class CancelIn(_Strict):
+    """Cancelling an event, with a word to the invitees."""
+
     note: str = Field(
         "",
         max_length=5_000,
@@ -70,19 +78,27 @@ class CancelIn(_Strict):
 
 
 class CancelOut(BaseModel):
+    """The event is cancelled: cancellations queued, pending mail dropped."""
+
     cancelled: bool
     cancellations_queued: int
     messages_dropped: int
 
 
 class RecommendationsIn(_Strict):
+    """The recommendations that came out of the meeting."""
+
     text: str = Field(min_length=1, max_length=200_000, description="Markdown.")
 
 
 class PublishOut(BaseModel):
+    """The follow-up mailing, scheduled."""
+
     followups_scheduled: int
     due_at: str = Field(description="When the follow-up goes out (ISO 8601).")
 
 
 class ResendOut(BaseModel):
+    """The new copy of a failed message."""
+
     id: int = Field(description="The new copy's id in the outbox.")
