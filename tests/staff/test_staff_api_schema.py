@@ -1,8 +1,9 @@
 """Property tests of the API against its own OpenAPI document (schemathesis).
 
 Every operation gets generated requests with a valid organizer's token, on a
-database holding a realistic event the organizer manages; no answer may be a server error, and every answer
-must match the documented status codes, content type and schema.
+database holding a realistic event the organizer manages; no answer may be a
+server error, and every answer must match the documented status codes, content
+type and schema.
 """
 
 from __future__ import annotations
