@@ -26,7 +26,7 @@ from roundtable.events.toml_lines import KeyLines
 from roundtable.invitations.model import ROLES, Invitation, Status
 from roundtable.mail.model import GroupMessage, Message, MessageKind
 from roundtable.mail.outbox import queue_for_invitations
-from roundtable.people.model import Organization
+from roundtable.people.model import Contact, Organization
 from roundtable.presentation import i18n
 
 MAX_SUBJECT = 200
@@ -319,3 +319,16 @@ def history(session: Session, event_id: int) -> list[HistoryLine]:
         )
         for r in records
     ]
+
+
+def recipient_names(session: Session, invitation_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """``(invitation id, "Name <address>")`` for a preview's choice of recipient."""
+    if not invitation_ids:
+        return []
+    rows = session.exec(
+        select(Invitation, Contact.email)
+        .join(Contact, col(Contact.id) == col(Invitation.contact_id))
+        .where(col(Invitation.id).in_(list(invitation_ids)))
+        .order_by(col(Invitation.id))
+    ).all()
+    return [(int(inv.id or 0), f"{inv.display_name} <{email}>") for inv, email in rows]

@@ -10,12 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from roundtable.db import write_session
-from roundtable.errors import InputError, Problem
-from roundtable.events.service import get_live_event
+from sqlmodel import Session
+
+from roundtable.db import read_session, write_session
+from roundtable.delivery.compose import MessageBundle, compose
+from roundtable.errors import InputError, NotFound, Problem
+from roundtable.events.model import Event
+from roundtable.events.service import agenda_of, get_live_event
 from roundtable.mail.group_messages import Audience, Draft, queue_group_message
+from roundtable.mail.model import Message, MessageKind
+from roundtable.people.model import Contact, Organization
 from roundtable.schedule.nudges import NudgeResult, nudge_now
-from roundtable.staff.permissions import StaffMember, event_for
+from roundtable.staff.permissions import StaffMember, event_for, invitation_of
 from roundtable.workflows.cancel import CancelResult, cancel_event_in
 
 #: who sent a message from the command line, in the history
@@ -36,9 +42,7 @@ def send_group_message(
         event = event_for(session, member, slug, manage=True, lock=True)
         if event.is_cancelled:
             raise InputError([Problem(f"event {slug!r} was cancelled", field="slug")])
-        record = queue_group_message(session, event, draft, audience, sent_by=member.email, now=now)
-        assert record.id is not None
-        return MessageSent(id=record.id, queued=record.queued)
+        return _queued(session, event, draft, audience, sent_by=member.email, now=now)
 
 
 def nudge_silent(member: StaffMember, slug: str, *, now: datetime) -> NudgeResult:
@@ -61,6 +65,61 @@ def send_group_message_as_operator(
     """The command line's version: the operator of the installation may write to any event."""
     with write_session() as session:
         event = get_live_event(session, slug)
-        record = queue_group_message(session, event, draft, audience, sent_by=OPERATOR, now=now)
-        assert record.id is not None
-        return MessageSent(id=record.id, queued=record.queued)
+        return _queued(session, event, draft, audience, sent_by=OPERATOR, now=now)
+
+
+def _queued(
+    session: Session, event: Event, draft: Draft, audience: Audience, *, sent_by: str, now: datetime
+) -> MessageSent:
+    record = queue_group_message(session, event, draft, audience, sent_by=sent_by, now=now)
+    assert record.id is not None
+    return MessageSent(id=record.id, queued=record.queued)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One recipient's copy, as it would be written now."""
+
+    recipient: str
+    subject: str
+    text: str
+
+
+def preview_group_message(
+    member: StaffMember, slug: str, draft: Draft, invitation_id: int, *, now: datetime
+) -> Preview:
+    """The copy ``invitation_id`` would get, composed as the worker composes it; nothing stored."""
+    with read_session() as session:
+        event = event_for(session, member, slug, manage=True)
+        invitation = invitation_of(session, event, invitation_id)
+        contact = session.get(Contact, invitation.contact_id)
+        if contact is None:
+            raise NotFound("no such invitee on this event's list")
+        organization = (
+            session.get(Organization, invitation.organization_id)
+            if invitation.organization_id
+            else None
+        )
+        bundle = MessageBundle(
+            message=Message(
+                id=0,
+                event_id=int(event.id or 0),
+                invitation_id=invitation_id,
+                kind=MessageKind.MESSAGE,
+                mailing="preview",
+                context=draft.as_context(),
+            ),
+            event=event,
+            agenda=agenda_of(session, event),
+            invitation=invitation,
+            contact=contact,
+            organization=organization.name if organization else None,
+            checkin_used=False,
+        )
+        mail = compose(bundle, now)
+    body = mail.get_body(preferencelist=("plain",))
+    return Preview(
+        recipient=str(mail["To"]),
+        subject=str(mail["Subject"]),
+        text=str(body.get_content()) if body is not None else "",
+    )
