@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from roundtable.config import get_settings
 from roundtable.db import read_session
 from roundtable.mail.model import GroupMessage
 from roundtable.web.app import create_app
@@ -27,8 +28,10 @@ def api(engine: Engine) -> Iterator[TestClient]:
 
 
 def test_compose_count_preview_send_and_follow_progress(
-    api: TestClient, smtp_sink: SmtpSink
+    api: TestClient, smtp_sink: SmtpSink, env: pytest.MonkeyPatch
 ) -> None:
+    env.setenv("ROUNDTABLE_MAIL_URL", smtp_sink.url)  # where "send a test to me" sends
+    get_settings.cache_clear()
     token = invited_event(api, smtp_sink)
     reply(api, token, "anna@example.org", "accept")
     reply(api, token, "jean@example.org", "accept")
@@ -56,6 +59,14 @@ def test_compose_count_preview_send_and_follow_progress(
     assert "<b>Thursday</b>" not in preview.text  # what staff type is text, never markup
     with read_session() as session:
         assert session.exec(select(GroupMessage)).all() == []  # previewing sends nothing
+
+    test = api.post(f"{PAGE}/write", data={**form, "action": "test", "preview": choice.group(1)})
+    assert test.status_code == 200 and f"A test copy was sent to {ORGANIZER}" in test.text
+    (copy,) = smtp_sink.messages[-1:]
+    assert copy.recipients == (ORGANIZER,) and copy.message["Subject"] == "[Test] Logistique"
+    assert "Portes à 12h45." in text_of(copy.message)
+    with read_session() as session:
+        assert session.exec(select(GroupMessage)).all() == []  # a test queues nothing
 
     bad = api.post(f"{PAGE}/write", data={**form, "subject": "", "action": "send"})
     assert bad.status_code == 422 and "subject" in bad.text

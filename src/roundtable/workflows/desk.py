@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 
 from sqlmodel import Session
 
+from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery.compose import MessageBundle, compose
 from roundtable.errors import InputError, NotFound, Problem
@@ -19,6 +21,7 @@ from roundtable.events.model import Event
 from roundtable.events.service import agenda_of, get_live_event
 from roundtable.mail.group_messages import Audience, Draft, queue_group_message
 from roundtable.mail.model import Message, MessageKind
+from roundtable.mail.transports import DeliveryFailure, open_transport
 from roundtable.people.model import Contact, Organization
 from roundtable.schedule.nudges import NudgeResult, nudge_now
 from roundtable.staff.permissions import StaffMember, event_for, invitation_of
@@ -89,6 +92,43 @@ def preview_group_message(
     member: StaffMember, slug: str, draft: Draft, invitation_id: int, *, now: datetime
 ) -> Preview:
     """The copy ``invitation_id`` would get, composed as the worker composes it; nothing stored."""
+    mail = _copy_for(member, slug, draft, invitation_id, now=now)
+    body = mail.get_body(preferencelist=("plain",))
+    return Preview(
+        recipient=str(mail["To"]),
+        subject=str(mail["Subject"]),
+        text=str(body.get_content()) if body is not None else "",
+    )
+
+
+def send_test_to_me(
+    member: StaffMember, slug: str, draft: Draft, invitation_id: int, *, now: datetime
+) -> str:
+    """Send the copy ``invitation_id`` would get to the member's own address; return it.
+
+    A test goes to staff, not to an invitee, so it has no outbox row (the outbox
+    holds one row per invitee and mailing): it is sent at once, marked as a test,
+    and nothing is stored. Group messages carry no personal reply link.
+    """
+    mail = _copy_for(member, slug, draft, invitation_id, now=now)
+    subject = str(mail["Subject"])
+    del mail["To"], mail["Subject"]
+    mail["To"] = member.email
+    mail["Subject"] = f"[Test] {subject}"
+    settings = get_settings()
+    try:
+        with open_transport(settings.mail_url) as transport:
+            transport.send(mail)
+    except DeliveryFailure as failure:
+        problem = Problem(f"the test could not be sent: {failure}", field="test")
+        raise InputError([problem]) from None
+    return member.email
+
+
+def _copy_for(
+    member: StaffMember, slug: str, draft: Draft, invitation_id: int, *, now: datetime
+) -> EmailMessage:
+    """The message one recipient would get, composed as the worker composes it."""
     with read_session() as session:
         event = event_for(session, member, slug, manage=True)
         invitation = invitation_of(session, event, invitation_id)
@@ -116,10 +156,4 @@ def preview_group_message(
             organization=organization.name if organization else None,
             checkin_used=False,
         )
-        mail = compose(bundle, now)
-    body = mail.get_body(preferencelist=("plain",))
-    return Preview(
-        recipient=str(mail["To"]),
-        subject=str(mail["Subject"]),
-        text=str(body.get_content()) if body is not None else "",
-    )
+        return compose(bundle, now)

@@ -129,19 +129,22 @@ def _write(request: Request, slug: str, visitor: Visitor, form: FormData) -> Res
                 visitor.member, slug, composer.draft(), audience, now=utcnow()
             )
             return redirect(f"/dashboard/events/{slug}/write", "message_queued", sent.queued)
-        preview = None
-        if action == "preview":
-            chosen = page_number(form_field(form, "preview"), minimum=0)
-            if chosen:
-                preview = desk.preview_group_message(
-                    visitor.member, slug, composer.draft(), chosen, now=utcnow()
-                )
+        preview, tested = None, ""
+        chosen = page_number(form_field(form, "preview"), minimum=0)
+        if action == "preview" and chosen:
+            preview = desk.preview_group_message(
+                visitor.member, slug, composer.draft(), chosen, now=utcnow()
+            )
+        elif action == "test" and chosen:
+            tested = desk.send_test_to_me(
+                visitor.member, slug, composer.draft(), chosen, now=utcnow()
+            )
     except InputError as error:
         return _page(request, visitor, slug, composer, problems=error.problems, status=422)
     except NotFound:
         problem = Problem("choose one of the recipients", source=FORM_SOURCE, field="preview")
         return _page(request, visitor, slug, composer, problems=[problem], status=422)
-    return _page(request, visitor, slug, composer, problems=[], preview=preview)
+    return _page(request, visitor, slug, composer, problems=[], preview=preview, tested=tested)
 
 
 def _page(
@@ -152,6 +155,7 @@ def _page(
     *,
     problems: list[Problem],
     preview: desk.Preview | None = None,
+    tested: str = "",
     status: int = 200,
 ) -> Response:
     with read_session() as session:
@@ -170,6 +174,7 @@ def _page(
         "count": len(chosen),
         "choices": lines,
         "preview": preview,
+        "tested": tested,
         "history": sent,
         "statuses": AUDIENCE_STATUSES,
         "roles": ROLES,
