@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -100,3 +102,43 @@ def test_the_nudge_button_reminds_the_silent_once_a_day(
     assert "reminded today" in api.get(again.headers["location"]).text
     assert deliver(smtp_sink) == []
     assert api.post(f"{BASE}/nudge", headers=token).json()["queued"] == 0
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+@given(
+    fields=st.fixed_dictionaries(
+        {
+            "to": st.lists(
+                st.sampled_from(["accepted", "invited", "declined", "x", ""]), max_size=3
+            ),
+            "role": st.lists(st.sampled_from(["speaker", "observer", "king"]), max_size=2),
+            "subject": TEXT,
+            "body": TEXT,
+            "subject_fr": TEXT,
+            "body_ar": TEXT,
+            "organizations": TEXT,
+            "attendance": st.sampled_from(["", "attended", "absent", "maybe"]),
+            "preview": st.sampled_from(["", "1", "0", "-3", "99999999999", "x"]),
+            "action": st.sampled_from(["count", "preview", "send", "", "nonsense"]),
+        }
+    )
+)
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_any_composer_form_answers_without_a_server_error(
+    composer: tuple[TestClient, str], fields: dict[str, object]
+) -> None:
+    """Whatever the form holds: a page, a redirect after sending, or a refusal that says why."""
+    client, csrf = composer
+    response = client.post(f"{PAGE}/write", data={"csrf_token": csrf, **fields})
+    assert response.status_code in (200, 303, 422), response.text
+    if response.status_code == 422:
+        assert "nothing was written" in response.text
+
+
+@pytest.fixture
+def composer(api: TestClient, smtp_sink: SmtpSink) -> tuple[TestClient, str]:
+    """An organizer signed in on an event whose invitations were delivered."""
+    invited_event(api, smtp_sink)
+    return api, signed_in(api, ORGANIZER)

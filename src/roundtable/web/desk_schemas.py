@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,7 +44,7 @@ class GroupMessageIn(_Strict):
         description="Readers of a language listed here get its version, others the default.",
     )
     roles: list[Role] = Field(default_factory=list, max_length=5, description="Only these roles.")
-    organizations: list[str] = Field(
+    organizations: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
         default_factory=list, max_length=500, description="Only invitees of these organizations."
     )
     attendance: Literal["", "attended", "absent"] = Field(
