@@ -247,3 +247,22 @@ def test_the_cli_sends_a_message_file_and_refuses_a_bad_one(
     assert unknown.exit_code == 1 and "--to: to: 'everyone'" in unknown.output
     with read_session() as session:
         assert len(session.exec(select(GroupMessage)).all()) == 1
+
+
+def test_the_nudge_now_skips_whom_the_scheduled_nudge_reached_today(
+    api: TestClient, smtp_sink: SmtpSink
+) -> None:
+    token = invited_event(api, smtp_sink)
+    with write_session() as session:  # the event's own nudge went to Jean this morning
+        scheduled = session.exec(
+            select(Message)
+            .join(Invitation, col(Invitation.id) == col(Message.invitation_id))
+            .join(Contact, col(Contact.id) == col(Invitation.contact_id))
+            .where(Message.mailing == "nudge", Contact.email == "jean@example.org")
+        ).one()
+        scheduled.status, scheduled.sent_at = MessageStatus.SENT, utcnow()
+        session.add(scheduled)
+    result = api.post(f"{BASE}/nudge", headers=token).json()
+    assert result == {"queued": 3, "reason": ""}
+    nudged = sorted(m["To"].addresses[0].addr_spec for m in deliver(smtp_sink))
+    assert nudged == ["anna@example.org", "li@example.org", "sara@example.org"]

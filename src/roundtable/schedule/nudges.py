@@ -2,14 +2,16 @@
 
 The scheduled nudge goes out before the RSVP deadline by the event's rule
 (``schedule/rules.py``); this one is asked for by the organizers. Its mailing key
-carries the day (UTC), so asking twice on one day queues nothing the second time.
+carries the day (UTC), so asking twice on one day queues nothing the second time;
+an invitee the scheduled nudge reached today (or is about to) is left out too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
@@ -53,9 +55,11 @@ def nudge_now(session: Session, event: Event, now: datetime) -> NudgeResult:
     ]
     if not silent:
         return NudgeResult(0, "no invitee with a delivered invitation is waiting to reply")
+    reminded = _reminded_today(session, event, now)
+    due = [invitation_id for invitation_id in silent if invitation_id not in reminded]
     queued = queue_for_invitations(
         session,
-        silent,
+        due,
         event_id=event.id,
         kind=MessageKind.NUDGE,
         mailing=f"{NUDGE_NOW}{now.date().isoformat()}",
@@ -65,3 +69,22 @@ def nudge_now(session: Session, event: Event, now: datetime) -> NudgeResult:
     if not queued:
         return NudgeResult(0, "everyone who has not replied was already reminded today (UTC)")
     return NudgeResult(len(queued))
+
+
+def _reminded_today(session: Session, event: Event, now: datetime) -> set[int]:
+    """Invitations a nudge reached today (UTC), or is on its way to now: the scheduled one too."""
+    day = datetime.combine(now.date(), time(), tzinfo=UTC)
+    rows = session.exec(
+        select(Message.invitation_id).where(
+            Message.event_id == event.id,
+            Message.kind == MessageKind.NUDGE,
+            or_(
+                and_(col(Message.status) == MessageStatus.SENT, col(Message.sent_at) >= day),
+                and_(
+                    col(Message.status).in_((MessageStatus.QUEUED, MessageStatus.SENDING)),
+                    col(Message.due_at) <= now,
+                ),
+            ),
+        )
+    ).all()
+    return {int(i) for i in rows}
