@@ -266,3 +266,13 @@ def test_the_nudge_now_skips_whom_the_scheduled_nudge_reached_today(
     assert result == {"queued": 3, "reason": ""}
     nudged = sorted(m["To"].addresses[0].addr_spec for m in deliver(smtp_sink))
     assert nudged == ["anna@example.org", "li@example.org", "sara@example.org"]
+
+
+def test_a_nudge_asked_for_survives_a_change_of_the_event_rules(
+    api: TestClient, smtp_sink: SmtpSink
+) -> None:
+    token = invited_event(api, smtp_sink)
+    assert api.post(f"{BASE}/nudge", headers=token).json()["queued"] == 4
+    moved = {**example_document(), "rsvp_deadline": "2027-09-21T18:00:00"}
+    assert api.put(BASE, headers=token, json=moved).status_code == 200  # rules resynced
+    assert len(deliver(smtp_sink)) == 4
