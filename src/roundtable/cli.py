@@ -34,6 +34,7 @@ invitations_app = typer.Typer(help="Invitations: send.", no_args_is_help=True)
 recommendations_app = typer.Typer(
     help="Recommendations and the follow-up mailing.", no_args_is_help=True
 )
+messages_app = typer.Typer(help="Messages to a group of invitees.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 inbound_app = typer.Typer(help="The organizer's mailbox: replies, bounces.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -41,6 +42,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(invitees_app, name="invitees")
 app.add_typer(invitations_app, name="invitations")
 app.add_typer(recommendations_app, name="recommendations")
+app.add_typer(messages_app, name="messages")
 app.add_typer(staff_app, name="staff")
 app.add_typer(inbound_app, name="inbound")
 
@@ -192,6 +194,34 @@ def invitees_import(
         f"{result.unchanged} unchanged"
         + (f", {len(result.skipped)} skipped" if result.skipped else ""),
     )
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+@messages_app.command("send")
+def messages_send(
+    slug: str,
+    file: Annotated[
+        Path, typer.Argument(help="subject, body (Markdown) and optional [fr], [es], … tables.")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Reply statuses: accepted, tentative, declined, waitlisted, invited."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Write to the invitees in these states: one copy each, in their language."""
+    from roundtable.mail.group_messages import checked_audience, read_message_file
+    from roundtable.workflows.desk import send_group_message_as_operator
+
+    with _user_errors():
+        draft = read_message_file(file)
+        audience = checked_audience(to.split(","), source="--to")
+        sent = send_group_message_as_operator(slug, draft, audience, now=_now())
+    _emit(as_json, {"queued": sent.queued}, f"message {sent.id}: {sent.queued} copies queued")
 
 
 # -- invitations ------------------------------------------------------------------------------

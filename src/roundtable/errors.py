@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,16 @@ class InputError(Exception):
 
 class NotFound(Exception):
     """Something named by the user (an event slug, an email) does not exist."""
+
+
+def read_text_input(path: Path, *, max_bytes: int) -> str:
+    """A user's UTF-8 file as text, or an :class:`InputError` naming the file (and line)."""
+    data = path.read_bytes()
+    source = str(path)
+    if len(data) > max_bytes:
+        raise InputError([Problem(f"is larger than {max_bytes} bytes", source=source)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError([Problem("is not UTF-8 text", source=source, line=line)]) from None

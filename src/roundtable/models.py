@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from roundtable.events.model import AgendaItem, Event, EventStatus
 from roundtable.inbound.model import InboundMessage
 from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
-from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.model import GroupMessage, Message, MessageStatus
 from roundtable.people.model import Contact, Organization
 from roundtable.staff.model import ApiToken, EventGrant, LoginThrottle, StaffUser
 
@@ -18,6 +18,7 @@ __all__ = [
     "Event",
     "EventGrant",
     "EventStatus",
+    "GroupMessage",
     "InboundMessage",
     "Invitation",
     "LoginThrottle",

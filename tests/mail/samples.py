@@ -139,6 +139,11 @@ EXTRA: dict[str, dict[str, Any]] = {
     "nudge": {},
     "followup": {"variant": "attendee"},
     "promotion": {},
+    "message": {
+        "subject": "Logistics for Thursday",
+        "body_md": "Doors open at **12:45**.\n\n- bring an identity document\n- <b>no</b> markup",
+        "translations": {"fr": {"subject": "Logistique", "body_md": "Portes à 12h45."}},
+    },
 }
 
 

@@ -70,6 +70,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/dashboard/events/{slug}/mailbox/{inbound_id}/apply"): ("manage", "form"),
     ("POST", "/dashboard/events/{slug}/mailbox/{inbound_id}/ignore"): ("manage", "form"),
     ("GET", "/dashboard/mailbox"): ("admin", ""),
+    ("GET", "/dashboard/events/{slug}/write"): ("manage", ""),
+    ("POST", "/dashboard/events/{slug}/write"): ("manage", "form:message"),
+    ("POST", "/dashboard/events/{slug}/nudge"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),
@@ -94,6 +97,13 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/events/{slug}/replies"): ("manage", "json:reply"),
     ("GET", "/api/v1/events/{slug}/report"): ("read", ""),
     ("GET", "/api/v1/events/{slug}/messages"): ("read", ""),
+    ("POST", "/api/v1/events/{slug}/messages"): ("manage", "json:message"),
+    ("POST", "/api/v1/events/{slug}/nudge"): ("manage", "json:empty"),
+    ("POST", "/api/v1/events/{slug}/recommendations"): ("manage", "json:text"),
+    ("GET", "/api/v1/events/{slug}/invitees.csv"): ("read", ""),
+    ("GET", "/api/v1/events/{slug}/invitees.xlsx"): ("read", ""),
+    ("POST", "/api/v1/messages/{message_id}/resend"): ("manage", "json:empty"),
+    ("POST", "/api/v1/events/{slug}/cancel"): ("manage", "json:cancel"),
 }
 #: Routes that are not staff actions on objects: signing in is for anyone, signing out
 #: ends the session the matrix runs in (both are covered by test_staff_login).
@@ -227,6 +237,9 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
             "json:empty": {},
             "json:invitees": {"invitees": [{"email": "new@example.org", "name": "New"}]},
             "json:reply": {"email": row.guest, "response": "decline", "reason": "phoned"},
+            "json:message": {"subject": "Logistics", "body": "Doors at *noon*", "to": ["accepted"]},
+            "json:text": {"text": "# Thanks for coming"},
+            "json:cancel": {"note": "Postponed"},
         }
         if method == "GET":
             return client.get(url, headers=headers)
@@ -239,6 +252,12 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         "form": {},
         "form:toml": {"toml": 'slug = "x"'},
         "form:text": {"text": "# Thanks for coming"},
+        "form:message": {
+            "subject": "Logistics",
+            "body": "Doors",
+            "to": "accepted",
+            "action": "send",
+        },
         "form:reply": {"response": "decline", "reason": "phoned"},
         "form:staff": {"email": "new.staff@un.example.org", "role": "viewer", "password": PASSWORD},
         "form:grant": {"event": event.slug},
@@ -316,7 +335,18 @@ def test_an_organizer_of_a_cannot_reply_for_an_invitee_of_b(world: World) -> Non
 
 def test_a_viewers_write_is_refused_whatever_the_body(world: World) -> None:
     headers = {"Authorization": f"Bearer {world.tokens[VIEWER]}"}
-    for body in ({}, {"slug": 3}, []):
-        response = world.clients[VIEWER].post("/api/v1/events", json=body, headers=headers)
-        assert response.status_code == 403, response.text
-        assert "viewer" in response.json()["detail"]
+    a = world.objects["A"]
+    writes = ["/api/v1/events"] + [
+        path.format(slug=a.slug, message_id=a.message_id)
+        for (method, path), (needs, _body) in ROUTES.items()
+        if method == "POST" and path.startswith("/api/v1/") and needs == "manage"
+    ]
+    before = snapshot()
+    for url in writes:
+        for body in ({}, {"slug": 3}, [], {"subject": "x", "body": "y", "to": ["accepted"]}):
+            response = world.clients[VIEWER].post(url, json=body, headers=headers)
+            assert response.status_code == 403, (url, response.text)
+            assert "viewer" in response.json()["detail"]
+    after = snapshot()
+    del before["api_token"], after["api_token"]  # the token's last use is recorded, rightly
+    assert after == before

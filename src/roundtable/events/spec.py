@@ -196,6 +196,11 @@ def _checked(document: dict[str, Any], reader: FieldReader) -> EventSpec:
 # -- reading the whole file -----------------------------------------------------------------
 
 
+def load_toml(text: str, source: str) -> dict[str, Any]:
+    """A TOML text's document, or an :class:`InputError` naming the file and the line."""
+    return _load_toml(text, source)
+
+
 def _load_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)

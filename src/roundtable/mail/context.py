@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES
+from roundtable.mail.group_messages import Version, version_for
 from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
@@ -112,6 +113,10 @@ class MailContext:
     offset_label: str
     #: free text from staff, e.g. the reason for a cancellation
     note: str
+    #: a message to a group: the reader's version of what the organizers wrote
+    message_subject: str
+    message_html: Markup
+    message_text: str
 
 
 def build_context(
@@ -157,6 +162,7 @@ def build_context(
 
     response = _response(kind, extra)
     variant, recommendations = _followup(kind, extra, event)
+    written = version_for(extra, language) if kind == MessageKind.MESSAGE else Version("", "")
     return MailContext(
         kind=kind,
         language=language,
@@ -190,6 +196,9 @@ def build_context(
         recommendations_text=markdown_to_text(recommendations),
         offset_label=_offset_label(kind, extra, event, now, times, words),
         note=str(extra.get("note") or ""),
+        message_subject=written.subject,
+        message_html=markdown_to_html(written.body),
+        message_text=markdown_to_text(written.body),
     )
 
 

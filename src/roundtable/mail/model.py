@@ -29,6 +29,8 @@ class MessageKind(StrEnum):
     NUDGE = "nudge"
     FOLLOWUP = "followup"
     PROMOTION = "promotion"
+    #: a message the organizers wrote to a group (``mail/group_messages.py``)
+    MESSAGE = "message"
 
 
 KINDS: tuple[MessageKind, ...] = tuple(MessageKind)
@@ -88,3 +90,29 @@ class Message(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class GroupMessage(SQLModel, table=True):
+    """A message the organizers wrote to a group of invitees: the record its history lists.
+
+    Each recipient's copy is an outbox row of kind ``message`` whose mailing is
+    ``message:<id>``, so a copy is queued once per recipient per message and its
+    progress is read from those rows.
+    """
+
+    __tablename__ = "group_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    subject: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    #: ``{lang: {"subject": …, "body": …}}``: readers of ``lang`` get these
+    translations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    #: who it was for, as chosen: ``{"status": […], "role": […], …}``
+    recipients: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    queued: int = 0
+    #: the staff account's address (the staff tables sit above mail)
+    sent_by: str = Field(default="", max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

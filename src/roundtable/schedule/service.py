@@ -12,6 +12,7 @@ from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import queue_for_invitations
+from roundtable.schedule.nudges import NUDGE_NOW
 from roundtable.schedule.rules import SCHEDULED_KINDS, future_mailings
 
 #: invitations that scheduled mail may concern (who actually gets it is decided at send time)
@@ -56,6 +57,8 @@ def resync_schedule(session: Session, event: Event, now: datetime) -> int:
             col(Message.kind).in_(SCHEDULED_KINDS),
             col(Message.status) == MessageStatus.QUEUED,
             col(Message.mailing).not_in(keys),
+            # a nudge the organizers asked for by hand follows no rule
+            col(Message.mailing).not_like(f"{NUDGE_NOW}%"),
         )
         .values(status=MessageStatus.DROPPED, last_response="rescheduled", updated_at=now)
     )

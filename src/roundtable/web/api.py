@@ -295,6 +295,7 @@ def messages(
             "nudge",
             "followup",
             "promotion",
+            "message",
         ]
         | None,
         Query(description="Only messages of this kind."),

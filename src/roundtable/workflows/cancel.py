@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from roundtable.db import rows_changed, write_session
 from roundtable.errors import InputError, Problem
-from roundtable.events.model import EventStatus
+from roundtable.events.model import Event, EventStatus
 from roundtable.events.service import get_event
 from roundtable.invitations.model import Status
 from roundtable.mail.mailings import queue_mailing
@@ -34,34 +34,43 @@ class CancelResult:
         }
 
 
-def cancel_event(slug: str, *, now: datetime) -> CancelResult:
+def cancel_event(slug: str, *, now: datetime, note: str = "") -> CancelResult:
     """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations."""
     with write_session() as session:
-        event = get_event(session, slug)
-        if event.is_cancelled:
-            raise InputError([Problem(f"event {slug!r} is already cancelled", field="slug")])
-        assert event.id is not None
-        event.status = EventStatus.CANCELLED
-        event.cancelled_at = now
-        event.sequence += 1
-        event.updated_at = now
-        session.add(event)
-        dropped = rows_changed(
-            session,
-            update(Message)
-            .where(
-                col(Message.event_id) == event.id,
-                col(Message.status) == MessageStatus.QUEUED,
-            )
-            .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now),
+        return cancel_event_in(session, get_event(session, slug), now=now, note=note)
+
+
+def cancel_event_in(
+    session: Session, event: Event, *, now: datetime, note: str = ""
+) -> CancelResult:
+    """:func:`cancel_event` inside the caller's transaction; ``note`` goes into every mail."""
+    if event.is_cancelled:
+        raise InputError([Problem(f"event {event.slug!r} is already cancelled", field="slug")])
+    assert event.id is not None
+    event.status = EventStatus.CANCELLED
+    event.cancelled_at = now
+    event.sequence += 1
+    event.updated_at = now
+    session.add(event)
+    dropped = rows_changed(
+        session,
+        update(Message)
+        .where(
+            col(Message.event_id) == event.id,
+            col(Message.status) == MessageStatus.QUEUED,
         )
-        queued = queue_mailing(
-            session,
-            event,
-            statuses=CANCEL_RECIPIENTS,
-            kind=MessageKind.CANCELLATION,
-            mailing=f"cancellation:{event.sequence}",
-            due_at=now,
-            context={"sequence": event.sequence},
-        )
-        return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)
+        .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now),
+    )
+    context: dict[str, Any] = {"sequence": event.sequence}
+    if note:
+        context["note"] = note
+    queued = queue_mailing(
+        session,
+        event,
+        statuses=CANCEL_RECIPIENTS,
+        kind=MessageKind.CANCELLATION,
+        mailing=f"cancellation:{event.sequence}",
+        due_at=now,
+        context=context,
+    )
+    return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)

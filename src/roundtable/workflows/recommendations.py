@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from roundtable.db import write_session
-from roundtable.errors import InputError, Problem
+from roundtable.errors import InputError, Problem, read_text_input
 from roundtable.events.model import Event
 from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Status
@@ -40,16 +40,8 @@ class PublishResult:
 
 def read_recommendations(path: Path) -> str:
     """The Markdown text of a file, checked: UTF-8, not empty, not huge."""
-    data = path.read_bytes()
-    source = str(path)
-    if len(data) > MAX_BYTES:
-        raise InputError([Problem(f"is larger than {MAX_BYTES} bytes", source=source)])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputError([Problem("is not UTF-8 text", source=source, line=line)]) from None
-    return checked_recommendations(text, source)
+    text = read_text_input(path, max_bytes=MAX_BYTES)
+    return checked_recommendations(text, str(path))
 
 
 def checked_recommendations(text: str, source: str) -> str:

@@ -39,6 +39,7 @@ from roundtable.web.auth import (
 from roundtable.web.dashboard.rendering import (
     choice,
     clean,
+    download,
     error_page,
     form_text,
     page_number,
@@ -273,7 +274,7 @@ def export_csv(slug: str, visitor: Visitor = Depends(page_visitor)) -> Response:
     with read_session() as session:
         event_for(session, visitor.member, slug)
         body = invitees_csv(session, slug)
-    return _download(body, CSV_MEDIA_TYPE, export_filename(slug, "csv", utcnow()))
+    return download(body, CSV_MEDIA_TYPE, export_filename(slug, "csv", utcnow()))
 
 
 @router.get("/dashboard/events/{slug}/invitees.xlsx")
@@ -281,18 +282,7 @@ def export_xlsx(slug: str, visitor: Visitor = Depends(page_visitor)) -> Response
     with read_session() as session:
         event_for(session, visitor.member, slug)
         body = invitees_xlsx(session, slug)
-    return _download(body, XLSX_MEDIA_TYPE, export_filename(slug, "xlsx", utcnow()))
-
-
-def _download(body: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(body, XLSX_MEDIA_TYPE, export_filename(slug, "xlsx", utcnow()))
 
 
 #: beyond this many organizations the filter is the search box, not a menu

@@ -46,6 +46,10 @@ NOTICES = {
     "already_checked_in": "Was already checked in.",
     "replied": "Reply recorded.",
     "reply_unchanged": "That reply was already on record.",
+    "message_queued": "Message queued: {n} copies, one per recipient; progress below.",
+    "nudged": "{n} nudge(s) queued to invitees who have not replied.",
+    "nudge_none": "No nudge queued: nobody with a delivered invitation is waiting to reply, "
+    "or they were all reminded today (once a day at most).",
     "resent": "A new copy was queued; the failed message stays in the outbox as a record.",
     "staff_added": "Staff account created.",
     "granted": "Event granted.",
@@ -251,3 +255,15 @@ def page_number(value: str, *, minimum: int = 1) -> int:
     if len(value.lstrip("0")) > len(str(MAX_PAGE_NUMBER)):
         return MAX_PAGE_NUMBER
     return max(minimum, min(int(value), MAX_PAGE_NUMBER))
+
+
+def download(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to save (an export), never cached: it holds invitees' details."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
