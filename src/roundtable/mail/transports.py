@@ -226,11 +226,19 @@ class SmtpTransport(_ClosingContext):
         data = wire_bytes(message)
         with self._lock:
             connection = self._begin(sender)
-            for recipient in recipients:
-                code, reply = self._step(partial(connection.rcpt, recipient))
-                self._expect(code, reply, (250, 251))
-            code, reply = self._step(partial(connection.data, data))
-            self._expect(code, reply, (250,))
+            try:
+                for recipient in recipients:
+                    code, reply = self._step(partial(connection.rcpt, recipient))
+                    self._expect(code, reply, (250, 251))
+                code, reply = self._step(partial(connection.data, data))
+                self._expect(code, reply, (250,))
+            except DeliveryFailure:
+                raise
+            except Exception:
+                # Not a reply (an address smtplib cannot write, say): the transaction
+                # is half open, so the next message starts on a fresh connection.
+                self._drop()
+                raise
 
     def _begin(self, sender: str) -> smtplib.SMTP:
         """MAIL FROM, on the kept connection if the server still holds it, else on a new one.
