@@ -18,7 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from roundtable.config import SecretKeyMissing
 from roundtable.errors import InputError, NotFound
+from roundtable.installation.service import KeyMismatch
 
 app = typer.Typer(
     name="roundtable",
@@ -67,10 +69,32 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
     except NotFound as error:
         _fail(str(error))
+    except (KeyMismatch, SecretKeyMissing) as error:
+        _fail(str(error))
     except FileNotFoundError as error:
         _fail(f"{error.filename}: no such file")
     except IsADirectoryError as error:
         _fail(f"{error.filename}: is a folder, not a file")
+
+
+@contextmanager
+def _writes_links() -> Iterator[None]:
+    """User errors as :func:`_user_errors`, after checking the key links are signed with.
+
+    A command that writes links with a key other than the one the database's links
+    were issued with would send links that answer 404 (docs/architecture.md, "Identities").
+    """
+    _check_key()
+    with _user_errors():
+        yield
+
+
+def _check_key() -> None:
+    """Exit 1, naming the key's source, when the key is not the database's."""
+    from roundtable.installation.service import check_secret_key
+
+    with _user_errors():
+        check_secret_key()
 
 
 def _emit(as_json: bool, document: dict[str, Any], text: str) -> None:
@@ -121,6 +145,21 @@ def db_upgrade(as_json: JsonOption = False) -> None:
     _emit(as_json, {"revision": revision}, f"database is up to date (revision {revision})")
 
 
+@db_app.command("accept-key")
+def db_accept_key(as_json: JsonOption = False) -> None:
+    """Adopt the current secret key for this database's links; links sent before stop working."""
+    from roundtable.installation.service import accept_key
+
+    with _user_errors():
+        source = accept_key()
+    _emit(
+        as_json,
+        {"key_source": source},
+        f"the secret key from {source} is now the one links are issued with; "
+        "links sent under the previous key no longer work",
+    )
+
+
 # -- events -----------------------------------------------------------------------------------
 
 
@@ -132,7 +171,7 @@ def events_load(
     """Create the event described by FILE, or update it when its slug exists."""
     from roundtable.workflows.event_changes import apply_event_file
 
-    with _user_errors():
+    with _writes_links():
         outcome = apply_event_file(file, now=_now())
     verb = "created" if outcome.created else ("updated" if outcome.changed_fields else "unchanged")
     text = f"event {outcome.slug} {verb}"
@@ -148,7 +187,7 @@ def events_cancel(slug: str, as_json: JsonOption = False) -> None:
     """Cancel the event: cancellation mail to everyone not declined, pending mail dropped."""
     from roundtable.workflows.cancel import cancel_event
 
-    with _user_errors():
+    with _writes_links():
         result = cancel_event(slug, now=_now())
     _emit(
         as_json,
@@ -200,7 +239,7 @@ def invitations_send(slug: str, as_json: JsonOption = False) -> None:
     """Queue an invitation for every invitee who has none yet."""
     from roundtable.workflows.sending import send_invitations
 
-    with _user_errors(), _progress("Queueing invitations", not as_json) as progress:
+    with _writes_links(), _progress("Queueing invitations", not as_json) as progress:
         queued = send_invitations(slug, now=_now(), progress=progress)
     _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued")
 
@@ -217,7 +256,7 @@ def recommendations_publish(
     """Store the event's recommendations and schedule the follow-up mailing."""
     from roundtable.workflows.recommendations import publish_recommendations
 
-    with _user_errors():
+    with _writes_links():
         result = publish_recommendations(slug, file, now=_now())
     _emit(
         as_json,
@@ -442,6 +481,7 @@ def serve(
     """The web application: RSVP pages, dashboard and API."""
     from roundtable.serve import run_server
 
+    _check_key()
     run_server(host=host, port=port)
 
 

@@ -13,6 +13,7 @@ from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery.local import LocalRunner
 from roundtable.demo_rehearsal import rebuild_rehearsal
+from roundtable.installation.service import check_secret_key
 from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.tokens import derive_token
@@ -43,6 +44,7 @@ def run_demo(*, host: str, port: int) -> None:
     settings = get_settings()
     say = typer.echo
     upgrade()
+    check_secret_key()
     examples = examples_dir()
     outcome = apply_event_file(examples / EVENT_FILE, now=utcnow())
     slug = outcome.slug

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from roundtable.events.model import AgendaItem, Event, EventStatus
+from roundtable.installation.model import Installation
 from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Contact, Organization
@@ -17,6 +18,7 @@ __all__ = [
     "Event",
     "EventGrant",
     "EventStatus",
+    "Installation",
     "Invitation",
     "LoginThrottle",
     "Message",
