@@ -186,3 +186,35 @@ def test_the_message_id_on_the_wire_carries_the_installation_part(
     [written] = list(outbox.glob("*.eml"))
     sent = message_from_bytes(written.read_bytes())
     assert sent["Message-ID"].startswith(f"<msg-1.{part}@")
+
+
+# -- first steps: a database not (yet) at this code's schema -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["invitations", "send", SLUG],
+        ["events", "load", str(EVENT)],
+        ["invitees", "import", SLUG, str(INVITEES)],
+        ["report", SLUG],
+        ["staff", "list"],
+        ["db", "accept-key"],
+    ],
+)
+def test_a_database_never_upgraded_says_what_to_run(tmp_path: Path, command: list[str]) -> None:
+    database = tmp_path / "data" / "roundtable.db"
+    message = _refused(tmp_path / "fresh", _env(database), *command)
+    assert "has no schema yet: run `roundtable db upgrade` first" in message
+    assert str(database) in message
+
+
+def test_a_database_newer_than_the_code_says_so(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "roundtable.db"
+    _ok(tmp_path, _env(database), "db", "upgrade")
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    engine.dispose()
+    message = _refused(tmp_path, _env(database), "report", SLUG)
+    assert "at revision 0099_from_the_future, newer than this version of Roundtable" in message

@@ -19,6 +19,7 @@ from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
 from roundtable.installation.service import KeyMismatch, check_secret_key
 from roundtable.mail import render
+from roundtable.migrate import SchemaNotReady, require_current_schema
 from roundtable.types import utcnow
 from workers.app import app
 
@@ -63,10 +64,12 @@ def _warm_up_before_fork(**_: Any) -> None:
 
 
 def _refuse_another_key() -> None:
-    """A worker with a key other than the database's would send links that answer 404."""
+    """A worker on a database not migrated would fail on every message; with a key other
+    than the database's it would send links that answer 404."""
     try:
+        require_current_schema()
         check_secret_key()
-    except (KeyMismatch, SecretKeyMissing) as error:
+    except (SchemaNotReady, KeyMismatch, SecretKeyMissing) as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         os._exit(1)  # Celery would catch SystemExit here and go on starting
     # No connection of the parent's may outlive the fork into the children.

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from roundtable.config import SecretKeyMissing
+from roundtable.config import SecretKeyMissing, get_settings
 from roundtable.errors import InputError, NotFound
 from roundtable.installation.service import KeyMismatch
 
@@ -59,10 +59,20 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn input errors into exit code 1 with a message, never a traceback."""
+def _user_errors(*, schema: bool = True) -> Iterator[None]:
+    """Turn input errors into exit code 1 with a message, never a traceback.
+
+    ``schema``: first make sure the database has this code's schema, so that a
+    database not yet created says ``run `roundtable db upgrade` first``.
+    """
+    from roundtable.migrate import SchemaNotReady, require_current_schema
+
     try:
+        if schema:
+            require_current_schema()
         yield
+    except SchemaNotReady as error:
+        _fail(str(error))
     except InputError as error:
         for problem in error.problems:
             stderr.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
@@ -85,7 +95,7 @@ def _writes_links() -> Iterator[None]:
     were issued with would send links that answer 404 (docs/architecture.md, "Identities").
     """
     _check_key()
-    with _user_errors():
+    with _user_errors(schema=False):
         yield
 
 
@@ -93,6 +103,8 @@ def _check_key() -> None:
     """Exit 1, naming the key's source, when the key is not the database's."""
     from roundtable.installation.service import check_secret_key
 
+    with _user_errors(schema=False):
+        get_settings().resolved_secret_key()  # no key at all is said first
     with _user_errors():
         check_secret_key()
 
@@ -365,7 +377,7 @@ def staff_list(as_json: JsonOption = False) -> None:
     from roundtable.db import read_session
     from roundtable.staff.lifecycle import list_accounts
 
-    with read_session() as session:
+    with _user_errors(), read_session() as session:
         accounts = list_accounts(session, _now())
     if as_json:
         _emit(True, {"accounts": [a.as_dict() for a in accounts]}, "")
@@ -493,7 +505,7 @@ def demo(
     """Load the example roundtable, send its invitations into the outbox, and serve."""
     from roundtable.demo import run_demo
 
-    with _user_errors():
+    with _user_errors(schema=False):  # the demo creates its own schema
         run_demo(host=host, port=port)
 
 
