@@ -65,7 +65,12 @@ def _invited(database: Path, cwd: Path) -> None:
     _ok(cwd, env, "db", "upgrade")
     _ok(cwd, env, "events", "load", str(EVENT))
     _ok(cwd, env, "invitees", "import", SLUG, str(INVITEES))
-    _ok(cwd, env, "invitations", "send", SLUG)
+    said = " ".join(_ok(cwd, env, "invitations", "send", SLUG).split())
+    # Where the mail goes and what sends it: no broker here, and no server running.
+    assert said.endswith(
+        f"invitation(s) queued for the folder {database.parent / 'outbox'}; "
+        "`roundtable serve` or a worker sends them"
+    ), said
 
 
 def test_a_second_working_directory_uses_the_databases_key_and_another_key_is_refused(

@@ -109,6 +109,20 @@ def _check_key() -> None:
         check_secret_key()
 
 
+def _who_sends(count: int) -> str:
+    """Where queued mail goes and what sends it, for a command's last line ("" when none)."""
+    if not count:
+        return ""
+    from roundtable.mail.transports import describe_target, redacted_url
+
+    settings = get_settings()
+    if settings.broker_url:
+        sender = f"a worker on {redacted_url(settings.broker_url)} sends them"
+    else:
+        sender = "`roundtable serve` or a worker sends them"
+    return f" for {describe_target(settings.mail_url)}; {sender}"
+
+
 def _emit(as_json: bool, document: dict[str, Any], text: str) -> None:
     if as_json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
@@ -190,7 +204,7 @@ def events_load(
     if outcome.changed_fields and not outcome.created:
         text += f" ({', '.join(outcome.changed_fields)})"
     if outcome.updates_queued:
-        text += f"; {outcome.updates_queued} update(s) queued"
+        text += f"; {outcome.updates_queued} update(s) queued{_who_sends(outcome.updates_queued)}"
     _emit(as_json, outcome.as_dict(), text)
 
 
@@ -205,7 +219,8 @@ def events_cancel(slug: str, as_json: JsonOption = False) -> None:
         as_json,
         result.as_dict(),
         f"event {slug} cancelled; {result.cancellations_queued} cancellation(s) queued, "
-        f"{result.messages_dropped} pending message(s) dropped",
+        f"{result.messages_dropped} pending message(s) dropped"
+        f"{_who_sends(result.cancellations_queued)}",
     )
 
 
@@ -253,7 +268,7 @@ def invitations_send(slug: str, as_json: JsonOption = False) -> None:
 
     with _writes_links(), _progress("Queueing invitations", not as_json) as progress:
         queued = send_invitations(slug, now=_now(), progress=progress)
-    _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued")
+    _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued{_who_sends(queued)}")
 
 
 # -- recommendations ---------------------------------------------------------------------------
@@ -274,7 +289,7 @@ def recommendations_publish(
         as_json,
         result.as_dict(),
         f"recommendations published; {result.followups_scheduled} follow-up(s) scheduled "
-        f"for {result.due_at.isoformat()}",
+        f"for {result.due_at.isoformat()}{_who_sends(result.followups_scheduled)}",
     )
 
 

@@ -112,6 +112,17 @@ def open_transport(url: str, *, rate: float = 0.0) -> Transport:
     return transport
 
 
+def describe_target(url: str) -> str:
+    """Where mail of this URL goes, in words for a person: a folder, a server, the console."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "file":
+        return f"the folder {Path(url[len('file://') :] or '.').resolve()}"
+    if scheme == "console":
+        return "the console"
+    parts = urlsplit(url)
+    return f"the SMTP server {parts.hostname}:{parts.port or 25}"
+
+
 def redacted_url(url: str) -> str:
     """The URL with its password replaced by ``***``, fit for logs and messages."""
     parts = urlsplit(url)
