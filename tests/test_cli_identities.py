@@ -223,3 +223,23 @@ def test_a_database_newer_than_the_code_says_so(tmp_path: Path) -> None:
     engine.dispose()
     message = _refused(tmp_path, _env(database), "report", SLUG)
     assert "at revision 0099_from_the_future, newer than this version of Roundtable" in message
+
+
+def test_the_report_tells_mail_due_now_from_mail_due_later(tmp_path: Path) -> None:
+    """Invitations wait for a worker (``queued``); reminders and the nudge wait for their time."""
+    import json
+
+    database = tmp_path / "data" / "roundtable.db"
+    _invited(database, tmp_path / "one")
+    delivery = json.loads(_ok(tmp_path, _env(database), "report", SLUG, "--json"))["delivery"]
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        kinds = dict(
+            connection.execute(text("SELECT kind, count(*) FROM message GROUP BY kind")).all()
+        )
+    engine.dispose()
+    assert delivery["queued"] == kinds.pop("invitation") > 0
+    assert delivery["scheduled"] == sum(kinds.values()) > 0, "reminders and the nudge"
+    assert list(delivery)[:2] == ["scheduled", "queued"]
+    text_report = _ok(tmp_path, _env(database), "report", SLUG)
+    assert "scheduled" in text_report and "queued" in text_report

@@ -92,7 +92,7 @@ def _outbox_summary() -> str:
             )
         ).all()
     parts = [
-        f"{n} {'scheduled for later' if later and status == MessageStatus.QUEUED else status}"
+        f"{n} {'scheduled' if later and status == MessageStatus.QUEUED else status}"
         for status, later, n in counts
     ]
     return ", ".join(sorted(parts)) or "empty"
