@@ -63,8 +63,8 @@ def check_secret_key() -> str:
         elif not hmac.compare_digest(row.key_fingerprint, fingerprint):
             raise KeyMismatch(
                 f"the secret key from {source} is not the key this database's links were "
-                "issued with: every link already sent would answer 404. Use that key (set "
-                "ROUNDTABLE_SECRET_KEY, or run from beside the database's key file), or run "
+                "issued with: every link already sent would answer 404. Use that key "
+                "(ROUNDTABLE_SECRET_KEY, or the key file beside an SQLite database), or run "
                 "`roundtable db accept-key` to adopt this one on purpose"
             )
     return source
