@@ -62,14 +62,14 @@ def configure(database_url: str, port: int) -> None:
 
 
 def create_invitees(count: int) -> None:
-    from roundtable.db import get_engine, write_session
+    from roundtable.db import write_session
     from roundtable.events.model import Event
     from roundtable.invitations.model import Invitation
-    from roundtable.models import metadata
+    from roundtable.migrate import upgrade
     from roundtable.people.model import Contact, Organization
     from roundtable.types import utcnow
 
-    metadata.create_all(get_engine())
+    upgrade()  # the real schema: workers refuse a database not migrated
     start = (utcnow() + timedelta(days=60)).replace(microsecond=0)
     with write_session() as session:
         event = Event(

@@ -87,10 +87,10 @@ def populate(invitations: int, organizations: int, now: datetime) -> int:
 
     from roundtable.db import get_engine, write_session
     from roundtable.events.model import Event
-    from roundtable.models import metadata
+    from roundtable.migrate import upgrade
     from roundtable.staff.accounts import add_staff
 
-    metadata.create_all(get_engine())
+    upgrade()  # the real schema: workers refuse a database not migrated
     starts = now.replace(microsecond=0) - timedelta(hours=1)
     with write_session() as session:
         event = Event(

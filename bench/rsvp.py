@@ -50,15 +50,15 @@ def populate(env: dict[str, str], count: int) -> list[str]:
 
     get_settings.cache_clear()
     db.reset_engines()
-    from roundtable.db import get_engine, write_session
+    from roundtable.db import write_session
     from roundtable.events.model import Event
     from roundtable.invitations.model import Invitation, Status
     from roundtable.invitations.tokens import derive_token, hash_token
-    from roundtable.models import metadata
+    from roundtable.migrate import upgrade
     from roundtable.people.model import Contact
     from roundtable.types import utcnow
 
-    metadata.create_all(get_engine())
+    upgrade()  # the real schema: workers refuse a database not migrated
     secret = get_settings().resolved_secret_key()
     start = (utcnow() + timedelta(days=60)).replace(microsecond=0)
     tokens = []

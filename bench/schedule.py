@@ -46,11 +46,11 @@ def populate(rows: int, due: int) -> None:
     from sqlalchemy import insert, text
 
     from roundtable.db import get_engine
-    from roundtable.models import metadata
+    from roundtable.migrate import upgrade
     from roundtable.types import utcnow
 
     engine = get_engine()
-    metadata.create_all(engine)
+    upgrade()  # the real schema: workers refuse a database not migrated
     now = utcnow()
     invitations = rows // 2
     with engine.begin() as conn:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from roundtable import db
 from roundtable.config import get_settings
+from roundtable.migrate import alembic_config
 from roundtable.models import metadata
 from tests.mail.smtp_server import SmtpSink
 
@@ -59,10 +61,23 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+def create_schema(engine: Engine) -> None:
+    """The models' tables, marked as the newest revision (commands refuse an unmarked schema).
+
+    Faster than running every migration; tests/test_migrations.py checks both agree.
+    """
+    metadata.create_all(engine)
+    config = alembic_config()
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, "head")
+        connection.commit()
+
+
 @pytest.fixture(scope="session")
 def _postgres_schema(postgres_url: str) -> Iterator[Engine]:
     engine = db.build_engine(postgres_url)
-    metadata.create_all(engine)
+    create_schema(engine)
     yield engine
     engine.dispose()
 
@@ -85,7 +100,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'roundtable.db'}"
         engine = db.build_engine(url)
-        metadata.create_all(engine)
+        create_schema(engine)
         engine.dispose()
         yield url
     else:
@@ -160,5 +175,5 @@ def sqlite_engine(env: pytest.MonkeyPatch, sqlite_url: str) -> Engine:
     get_settings.cache_clear()
     db.reset_engines()
     engine = db.get_engine()
-    metadata.create_all(engine)
+    create_schema(engine)
     return engine

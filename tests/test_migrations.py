@@ -272,3 +272,20 @@ def test_0004_gives_each_invitation_its_contacts_details(
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_upgrade_gives_the_database_its_own_message_id_part(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    parts = []
+    for name in ("one", "two"):
+        env.setenv("ROUNDTABLE_DATABASE_URL", f"sqlite:///{tmp_path / (name + '.db')}")
+        get_settings.cache_clear()
+        db.reset_engines()
+        upgrade()
+        upgrade()
+        with db.get_engine().connect() as conn:
+            rows = conn.execute(text("SELECT id, message_id_part FROM installation")).all()
+        assert len(rows) == 1 and rows[0][0] == 1
+        parts.append(rows[0][1])
+    assert all(len(part) == 12 for part in parts) and parts[0] != parts[1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import sys
 from collections import Counter
 from typing import Any
 
@@ -11,10 +13,13 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from roundtable import db
 from roundtable.broker import DISPATCH_DUE, INBOUND_FETCH, SEND_MESSAGES, publish_send
+from roundtable.config import SecretKeyMissing
 from roundtable.delivery.deliver import Outcome, deliver_batch
 from roundtable.delivery.dispatch import dispatch
 from roundtable.delivery.transport_pool import close_transport, process_transport
+from roundtable.installation.service import KeyMismatch, check_secret_key
 from roundtable.mail import render
+from roundtable.migrate import SchemaNotReady, require_current_schema
 from roundtable.types import utcnow
 from roundtable.workflows.inbound import fetch_if_configured
 from workers.app import app
@@ -58,10 +63,24 @@ def _warm_up_before_fork(**_: Any) -> None:
     # and the database driver loaded (its import took each child 0.1 s on its first
     # message). The engine opens no connection here; children make their own.
     render.warm_up()
+    _refuse_another_key()
     db.get_engine()
     # What the parent holds now is shared with every child: keep the collector from
     # writing to those objects (which would copy their pages into each child).
     gc.freeze()
+
+
+def _refuse_another_key() -> None:
+    """A worker on a database not migrated would fail on every message; with a key other
+    than the database's it would send links that answer 404."""
+    try:
+        require_current_schema()
+        check_secret_key()
+    except (SchemaNotReady, KeyMismatch, SecretKeyMissing) as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        os._exit(1)  # Celery would catch SystemExit here and go on starting
+    # No connection of the parent's may outlive the fork into the children.
+    db.reset_engines()
 
 
 @worker_process_init.connect

@@ -18,7 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from roundtable.config import SecretKeyMissing, get_settings
 from roundtable.errors import InputError, NotFound
+from roundtable.installation.service import KeyMismatch
 
 app = typer.Typer(
     name="roundtable",
@@ -61,20 +63,68 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn input errors into exit code 1 with a message, never a traceback."""
+def _user_errors(*, schema: bool = True) -> Iterator[None]:
+    """Turn input errors into exit code 1 with a message, never a traceback.
+
+    ``schema``: first make sure the database has this code's schema, so that a
+    database not yet created says ``run `roundtable db upgrade` first``.
+    """
+    from roundtable.migrate import SchemaNotReady, require_current_schema
+
     try:
+        if schema:
+            require_current_schema()
         yield
+    except SchemaNotReady as error:
+        _fail(str(error))
     except InputError as error:
         for problem in error.problems:
             stderr.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except NotFound as error:
         _fail(str(error))
+    except (KeyMismatch, SecretKeyMissing) as error:
+        _fail(str(error))
     except FileNotFoundError as error:
         _fail(f"{error.filename}: no such file")
     except IsADirectoryError as error:
         _fail(f"{error.filename}: is a folder, not a file")
+
+
+@contextmanager
+def _writes_links() -> Iterator[None]:
+    """User errors as :func:`_user_errors`, after checking the key links are signed with.
+
+    A command that writes links with a key other than the one the database's links
+    were issued with would send links that answer 404 (docs/architecture.md, "Identities").
+    """
+    _check_key()
+    with _user_errors(schema=False):
+        yield
+
+
+def _check_key() -> None:
+    """Exit 1, naming the key's source, when the key is not the database's."""
+    from roundtable.installation.service import check_secret_key
+
+    with _user_errors(schema=False):
+        get_settings().resolved_secret_key()  # no key at all is said first
+    with _user_errors():
+        check_secret_key()
+
+
+def _who_sends(count: int) -> str:
+    """Where queued mail goes and what sends it, for a command's last line ("" when none)."""
+    if not count:
+        return ""
+    from roundtable.mail.transports import describe_target, redacted_url
+
+    settings = get_settings()
+    if settings.broker_url:
+        sender = f"a worker on {redacted_url(settings.broker_url)} sends them"
+    else:
+        sender = "`roundtable serve` or a worker sends them"
+    return f" for {describe_target(settings.mail_url)}; {sender}"
 
 
 def _emit(as_json: bool, document: dict[str, Any], text: str) -> None:
@@ -125,6 +175,21 @@ def db_upgrade(as_json: JsonOption = False) -> None:
     _emit(as_json, {"revision": revision}, f"database is up to date (revision {revision})")
 
 
+@db_app.command("accept-key")
+def db_accept_key(as_json: JsonOption = False) -> None:
+    """Adopt the current secret key for this database's links; links sent before stop working."""
+    from roundtable.installation.service import accept_key
+
+    with _user_errors():
+        source = accept_key()
+    _emit(
+        as_json,
+        {"key_source": source},
+        f"the secret key from {source} is now the one links are issued with; "
+        "links sent under the previous key no longer work",
+    )
+
+
 # -- events -----------------------------------------------------------------------------------
 
 
@@ -136,14 +201,14 @@ def events_load(
     """Create the event described by FILE, or update it when its slug exists."""
     from roundtable.workflows.event_changes import apply_event_file
 
-    with _user_errors():
+    with _writes_links():
         outcome = apply_event_file(file, now=_now())
     verb = "created" if outcome.created else ("updated" if outcome.changed_fields else "unchanged")
     text = f"event {outcome.slug} {verb}"
     if outcome.changed_fields and not outcome.created:
         text += f" ({', '.join(outcome.changed_fields)})"
     if outcome.updates_queued:
-        text += f"; {outcome.updates_queued} update(s) queued"
+        text += f"; {outcome.updates_queued} update(s) queued{_who_sends(outcome.updates_queued)}"
     _emit(as_json, outcome.as_dict(), text)
 
 
@@ -152,13 +217,14 @@ def events_cancel(slug: str, as_json: JsonOption = False) -> None:
     """Cancel the event: cancellation mail to everyone not declined, pending mail dropped."""
     from roundtable.workflows.cancel import cancel_event
 
-    with _user_errors():
+    with _writes_links():
         result = cancel_event(slug, now=_now())
     _emit(
         as_json,
         result.as_dict(),
         f"event {slug} cancelled; {result.cancellations_queued} cancellation(s) queued, "
-        f"{result.messages_dropped} pending message(s) dropped",
+        f"{result.messages_dropped} pending message(s) dropped"
+        f"{_who_sends(result.cancellations_queued)}",
     )
 
 
@@ -232,9 +298,9 @@ def invitations_send(slug: str, as_json: JsonOption = False) -> None:
     """Queue an invitation for every invitee who has none yet."""
     from roundtable.workflows.sending import send_invitations
 
-    with _user_errors(), _progress("Queueing invitations", not as_json) as progress:
+    with _writes_links(), _progress("Queueing invitations", not as_json) as progress:
         queued = send_invitations(slug, now=_now(), progress=progress)
-    _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued")
+    _emit(as_json, {"queued": queued}, f"{queued} invitation(s) queued{_who_sends(queued)}")
 
 
 # -- recommendations ---------------------------------------------------------------------------
@@ -249,13 +315,13 @@ def recommendations_publish(
     """Store the event's recommendations and schedule the follow-up mailing."""
     from roundtable.workflows.recommendations import publish_recommendations
 
-    with _user_errors():
+    with _writes_links():
         result = publish_recommendations(slug, file, now=_now())
     _emit(
         as_json,
         result.as_dict(),
         f"recommendations published; {result.followups_scheduled} follow-up(s) scheduled "
-        f"for {result.due_at.isoformat()}",
+        f"for {result.due_at.isoformat()}{_who_sends(result.followups_scheduled)}",
     )
 
 
@@ -358,7 +424,7 @@ def staff_list(as_json: JsonOption = False) -> None:
     from roundtable.db import read_session
     from roundtable.staff.lifecycle import list_accounts
 
-    with read_session() as session:
+    with _user_errors(), read_session() as session:
         accounts = list_accounts(session, _now())
     if as_json:
         _emit(True, {"accounts": [a.as_dict() for a in accounts]}, "")
@@ -488,6 +554,7 @@ def serve(
     """The web application: RSVP pages, dashboard and API."""
     from roundtable.serve import run_server
 
+    _check_key()
     run_server(host=host, port=port)
 
 
@@ -499,7 +566,7 @@ def demo(
     """Load the example roundtable, send its invitations into the outbox, and serve."""
     from roundtable.demo import run_demo
 
-    with _user_errors():
+    with _user_errors(schema=False):  # the demo creates its own schema
         run_demo(host=host, port=port)
 
 

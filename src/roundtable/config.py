@@ -9,8 +9,14 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
-SECRET_KEY_FILE = Path("var/secret_key")
+#: the generated key's file name, in the folder of the SQLite database it belongs to
+SECRET_KEY_FILE_NAME = "secret_key"
+
+
+class SecretKeyMissing(Exception):
+    """No key for a database that is not an SQLite file: the links could not stay stable."""
 
 
 class Settings(BaseSettings):
@@ -45,10 +51,32 @@ class Settings(BaseSettings):
     inbound_authserv_id: str | None = None
 
     def resolved_secret_key(self) -> str:
-        """The configured secret, or one generated once into ``var/secret_key``."""
+        """The configured secret, or one generated once beside the SQLite database.
+
+        The key is kept with the database whose links it signs, not in the working
+        directory: a process started from another folder finds the same key. Any
+        other database needs ``ROUNDTABLE_SECRET_KEY`` (:class:`SecretKeyMissing`).
+        """
         if self.secret_key:
             return self.secret_key
-        return _stored_secret_key(SECRET_KEY_FILE.resolve())
+        return _stored_secret_key(self.secret_key_file())
+
+    def secret_key_file(self) -> Path:
+        """Where the generated key lives: the SQLite database's folder."""
+        url = make_url(self.database_url)
+        database = url.database or ""
+        if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+            raise SecretKeyMissing(
+                f"ROUNDTABLE_SECRET_KEY is not set: a {url.get_backend_name()} database needs "
+                "it (a key is generated only beside an SQLite database file)"
+            )
+        return Path(database).resolve().parent / SECRET_KEY_FILE_NAME
+
+    def secret_key_source(self) -> str:
+        """Where the key comes from, for messages: the variable or the file."""
+        if self.secret_key:
+            return "ROUNDTABLE_SECRET_KEY"
+        return f"the key file {self.secret_key_file()}"
 
     @property
     def public_base_url(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import typer
 from sqlalchemy import func
@@ -13,10 +12,12 @@ from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.delivery.local import LocalRunner
 from roundtable.demo_rehearsal import rebuild_rehearsal
+from roundtable.installation.service import check_secret_key
 from roundtable.invitations.invitee_import import import_invitee_file
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.transports import describe_target
 from roundtable.migrate import upgrade
 from roundtable.paths import examples_dir
 from roundtable.serve import run_server
@@ -43,6 +44,7 @@ def run_demo(*, host: str, port: int) -> None:
     settings = get_settings()
     say = typer.echo
     upgrade()
+    check_secret_key()
     examples = examples_dir()
     outcome = apply_event_file(examples / EVENT_FILE, now=utcnow())
     slug = outcome.slug
@@ -57,7 +59,7 @@ def run_demo(*, host: str, port: int) -> None:
     say(f"• invitations queued: {queued}")
     rehearsal = rebuild_rehearsal(examples / EVENT_FILE, examples / INVITEE_FILE, now=utcnow())
     runner.wait_idle(timeout=120)
-    say(f"• outbox: {_outbox_summary()} — mail is written to {_mail_target(settings.mail_url)}")
+    say(f"• outbox: {_outbox_summary()} — mail goes to {describe_target(settings.mail_url)}")
     base = settings.public_base_url
     say("")
     say(f"Dashboard:   {base}/dashboard   (login {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD})")
@@ -90,7 +92,7 @@ def _outbox_summary() -> str:
             )
         ).all()
     parts = [
-        f"{n} {'scheduled for later' if later and status == MessageStatus.QUEUED else status}"
+        f"{n} {'scheduled' if later and status == MessageStatus.QUEUED else status}"
         for status, later, n in counts
     ]
     return ", ".join(sorted(parts)) or "empty"
@@ -109,9 +111,3 @@ def _one_rsvp_link(base: str, secret: str) -> str | None:
     assert invitation.id is not None and invitation.token_salt is not None
     token = derive_token(secret, invitation.id, invitation.token_salt)
     return f"{base}/rsvp/{token}   ({invitation.display_name})"
-
-
-def _mail_target(mail_url: str) -> str:
-    if mail_url.startswith("file://"):
-        return str(Path(mail_url.removeprefix("file://")))
-    return mail_url.split("@")[-1]

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from roundtable.events.model import AgendaItem, Event, EventStatus
 from roundtable.inbound.model import InboundMessage
+from roundtable.installation.model import Installation
 from roundtable.invitations.model import Invitation, ReplyLog, RepresentativeNaming, Status
 from roundtable.mail.model import GroupMessage, Message, MessageStatus
 from roundtable.people.model import Contact, Organization
@@ -20,6 +21,7 @@ __all__ = [
     "EventStatus",
     "GroupMessage",
     "InboundMessage",
+    "Installation",
     "Invitation",
     "LoginThrottle",
     "Message",

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from roundtable.db import read_session, write_session
 from roundtable.delivery.claims import claim
+from roundtable.delivery.policy import MAX_ATTEMPTS
 from roundtable.delivery.sweep import sweep
 from roundtable.mail import doorbell
 from roundtable.mail.model import Message, MessageStatus
@@ -188,3 +189,25 @@ def test_sweep_marks_long_overdue_reminders_missed(engine: Engine, rung: list[in
     assert result.missed == 1 and result.announced == []
     with read_session() as session:
         assert session.exec(select(Message.status)).one() == MessageStatus.MISSED
+
+
+def test_a_row_whose_worker_dies_every_time_fails_after_the_last_attempt(
+    engine: Engine, rung: list[int]
+) -> None:
+    """A message that kills its worker (each claim ends with no outcome) does not loop."""
+    event_id, ids = invitations_on_new_event(1)
+    with write_session() as session:
+        [message_id] = queue_messages(session, _outgoing(event_id, ids))
+    now = utcnow()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert claim([message_id], now) == {message_id: attempt}
+        now += timedelta(minutes=10)  # the lease runs out: the worker is gone
+        result = sweep(now)
+        assert (result.reclaimed, result.abandoned) == (
+            (0, 1) if attempt == MAX_ATTEMPTS else (1, 0)
+        )
+    with read_session() as session:
+        row = session.exec(select(Message)).one()
+    assert row.status == MessageStatus.FAILED and row.lease_until is None
+    assert f"no outcome recorded in {MAX_ATTEMPTS} attempts" in (row.last_response or "")
+    assert claim([message_id], now) == {}, "a failed row is not claimed again"

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from sqlmodel import col, select
 
 from roundtable.db import read_session
+from roundtable.installation.service import message_id_part
 from roundtable.mail.mime import make_message_id
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
@@ -64,7 +65,8 @@ def tally(
     The line is printed (``pytest -s``) and appended to ``test-artifacts/faults.jsonl``
     before the test asserts anything, so that a failing run leaves its figures too.
     """
-    wanted = {make_message_id(row, DOMAIN) for row in expected_rows}
+    part = message_id_part()
+    wanted = {make_message_id(row, DOMAIN, installation=part) for row in expected_rows}
     copies = Counter(str(received.message["Message-ID"]) for received in sink.messages)
     with read_session() as session:
         attempts = session.exec(
@@ -123,6 +125,7 @@ def outbox_problems(sent: Collection[int], *, max_attempts: int) -> list[str]:
     """
     problems = []
     wanted = set(sent)
+    part = message_id_part()
     for row in rows():
         assert row.id is not None
         where = f"row {row.id} ({row.kind}, {row.status}, attempts {row.attempts})"
@@ -133,8 +136,10 @@ def outbox_problems(sent: Collection[int], *, max_attempts: int) -> list[str]:
         if row.id in wanted:
             if row.status != MessageStatus.SENT:
                 problems.append(f"{where}: not sent")
-            elif row.message_id != make_message_id(row.id, DOMAIN) or row.sent_at is None:
-                problems.append(f"{where}: sent without its Message-ID or time")
+            elif row.message_id != make_message_id(row.id, DOMAIN, installation=part):
+                problems.append(f"{where}: sent without its Message-ID")
+            elif row.sent_at is None:
+                problems.append(f"{where}: sent without its time")
             if not 1 <= row.attempts <= max_attempts:
                 problems.append(f"{where}: implausible attempt count")
         elif row.status == MessageStatus.SENT:

@@ -105,7 +105,8 @@ def start_celery(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen
     return subprocess.Popen(
         [str(celery), "-A", "workers", *args],
         cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        # This checkout's library and workers, whichever checkout the environment installed.
+        env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from roundtable.calendar.parse import parse_calendar
 from roundtable.config import get_settings
-from roundtable.db import read_session
+from roundtable.db import read_session, write_session
+from roundtable.delivery.policy import MAX_UNEXPECTED_ATTEMPTS
 from roundtable.invitations.model import Invitation
 from roundtable.invitations.tokens import hash_token
-from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.model import Message, MessageKind, MessageStatus
+from roundtable.people.model import Contact
 from roundtable.types import utcnow
 from roundtable.workflows.sending import send_invitations
 from tests.integration.pipeline import SLUG, create_invitees, outbox_states, wait_for
@@ -153,3 +157,40 @@ def test_a_reply_over_http_is_confirmed_by_mail_through_the_broker(
             session.exec(select(Message.kind).where(Message.status == MessageStatus.SENT)).all()
         )
     assert kinds == Counter({"invitation": 3, "confirmation": 1})
+
+
+#: an address the headers take but smtplib cannot write in RCPT TO (ASCII only):
+#: a UnicodeEncodeError, a ValueError
+UNWRITABLE = "invitee@bücher.example"
+
+
+def test_an_address_the_transport_cannot_write_fails_its_row_and_the_rest_go_at_once(
+    worker: None, smtp_sink: SmtpSink
+) -> None:
+    create_invitees(6)
+    with write_session() as session:
+        session.execute(
+            update(Contact)
+            .where(col(Contact.email) == "invitee0002@example.org")
+            .values(email=UNWRITABLE)
+        )
+    started = time.monotonic()
+    assert send_invitations(SLUG, now=utcnow()) == 6
+    wait_for(lambda: len(smtp_sink.messages) >= 5, 30, "the five writable invitations")
+    # The other rows of the batch did not wait for the broken one's lease (minutes).
+    assert time.monotonic() - started < 20
+    assert UNWRITABLE not in {r for m in smtp_sink.messages for r in m.recipients}
+    wait_for(lambda: outbox_states()["failed"] == 1, 60, "the broken row failed")
+    with read_session() as session:
+        rows = session.exec(
+            select(Message).where(col(Message.kind) == MessageKind.INVITATION)
+        ).all()
+    by_status = {row.status for row in rows if row.status != MessageStatus.SENT}
+    assert by_status == {MessageStatus.FAILED}
+    failed = next(row for row in rows if row.status == MessageStatus.FAILED)
+    assert failed.attempts == MAX_UNEXPECTED_ATTEMPTS
+    assert failed.lease_until is None
+    assert "UnicodeEncodeError" in (failed.last_response or "")
+    assert len(smtp_sink.messages) == 5, "nothing else was sent twice"
+    # The connection the broken transaction left half open was not reused for the rest.
+    assert sum(1 for row in rows if row.status == MessageStatus.SENT) == 5

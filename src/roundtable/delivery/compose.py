@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from roundtable.calendar import Attendee, PartStat, build_calendar
 from roundtable.config import get_settings
 from roundtable.events.model import AgendaItem, Event
+from roundtable.installation.service import message_id_part
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
@@ -46,6 +47,8 @@ class MessageBundle:
     contact: Contact
     organization: str | None
     checkin_used: bool
+    #: the installation's random part of Message-IDs
+    installation: str
 
     @property
     def addressee(self) -> Addressee:
@@ -82,6 +85,7 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
             .distinct()
         ).all()
     )
+    installation = message_id_part() if messages else ""
     bundles = {}
     for message_id, message in messages.items():
         invitation = invitations.get(message.invitation_id)
@@ -98,6 +102,7 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
             contact=contact,
             organization=organization.name if organization else None,
             checkin_used=message.event_id in events_with_checkin,
+            installation=installation,
         )
     return bundles
 
@@ -167,7 +172,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         rendered,
         sender=(event.organizer_name, event.organizer_email),
         recipient=(addressee.display_name, addressee.email),
-        message_id=make_message_id(message.id, domain),
+        message_id=make_message_id(message.id, domain, installation=bundle.installation),
         date=now,
         calendar=calendar,
         calendar_method=method,

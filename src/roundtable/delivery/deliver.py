@@ -139,6 +139,12 @@ def _deliver_claimed(
         if policy.is_bad_address(failure.code, failure.text):
             _mark_bounced(bundle.contact, now, f"{failure.code} {failure.text}")
         return result
+    except Exception as exc:
+        # Neither a reply nor a lost connection (an address the transport cannot
+        # write, a bug): the row must not sit in ``sending`` until its lease runs
+        # out and come back forever. Tried again a few times, then failed, with why.
+        log.exception("could not send message %s", message_id)
+        return _unexpected(message_id, attempts, now, f"{type(exc).__name__}: {exc}")
     finish(
         message_id,
         MessageStatus.SENT,
@@ -161,6 +167,18 @@ def _failed(message_id: int, attempts: int, failure: DeliveryFailure) -> Deliver
         response=failure.text,
     )
     return DeliveryResult(Outcome.FAILED, detail=failure.text)
+
+
+def _unexpected(message_id: int, attempts: int, now: datetime, error: str) -> DeliveryResult:
+    """An unexpected error while sending: back to the queue, or failed once tried enough."""
+    if attempts >= policy.MAX_UNEXPECTED_ATTEMPTS:
+        detail = f"could not send the message after {attempts} attempts: {error}"[:1000]
+        finish(message_id, MessageStatus.FAILED, attempt=attempts, response=detail)
+        return DeliveryResult(Outcome.FAILED, detail=detail)
+    delay = policy.retry_delay(attempts)
+    if not requeue(message_id, now, delay, None, error[:1000], attempt=attempts):
+        return DeliveryResult(Outcome.NOT_CLAIMED, detail="claim lost")
+    return DeliveryResult(Outcome.RETRY, retry_in=delay, detail=error)
 
 
 def _reason_to_drop(bundle: MessageBundle) -> str | None:

@@ -12,16 +12,25 @@ from roundtable.delivery.sweep import sweep
 @dataclass(frozen=True)
 class DispatchResult:
     reclaimed: int
+    abandoned: int
     missed: int
     announced: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"reclaimed": self.reclaimed, "missed": self.missed, "announced": self.announced}
+        return {
+            "reclaimed": self.reclaimed,
+            "abandoned": self.abandoned,
+            "missed": self.missed,
+            "announced": self.announced,
+        }
 
 
 def dispatch(now: datetime) -> DispatchResult:
     """Reclaim lost claims and announce every due row; safe to run twice at once."""
     result = sweep(now)
     return DispatchResult(
-        reclaimed=result.reclaimed, missed=result.missed, announced=len(result.announced)
+        reclaimed=result.reclaimed,
+        abandoned=result.abandoned,
+        missed=result.missed,
+        announced=len(result.announced),
     )

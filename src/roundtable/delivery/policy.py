@@ -11,6 +11,9 @@ from roundtable.mail.model import MessageKind
 
 #: after this many attempts a temporary failure becomes a permanent one
 MAX_ATTEMPTS = 8
+#: after this many attempts an unexpected error (not an SMTP reply, not a lost
+#: connection) fails the message: it rarely goes away by itself
+MAX_UNEXPECTED_ATTEMPTS = 3
 #: backoff after the first temporary failure, doubled each time, capped
 FIRST_BACKOFF = 5.0
 MAX_BACKOFF = 600.0

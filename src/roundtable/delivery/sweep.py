@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import rows_changed, write_session
+from roundtable.delivery.policy import MAX_ATTEMPTS
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import ring_after_commit
 from roundtable.schedule.rules import MISSED_AFTER, SCHEDULED_KINDS
@@ -26,13 +27,33 @@ BATCH = 5000
 @dataclass(frozen=True)
 class SweepResult:
     reclaimed: int
+    abandoned: int
     missed: int
     announced: list[int]
 
 
 def sweep(now: datetime) -> SweepResult:
-    """Reclaim lost claims, mark long-missed reminders, announce due rows not announced lately."""
+    """Reclaim lost claims (failing those tried enough), mark missed reminders, announce due."""
     with write_session() as session:
+        # A row whose every claim ended without an outcome (the worker died while
+        # composing or sending it, each time) would otherwise come back forever.
+        abandoned = rows_changed(
+            session,
+            update(Message)
+            .where(
+                col(Message.status) == MessageStatus.SENDING,
+                col(Message.lease_until) < now,
+                col(Message.attempts) >= MAX_ATTEMPTS,
+            )
+            .values(
+                status=MessageStatus.FAILED,
+                lease_until=None,
+                last_code=None,
+                last_response=f"no outcome recorded in {MAX_ATTEMPTS} attempts: "
+                "the worker stopped while sending it each time",
+                updated_at=now,
+            ),
+        )
         reclaimed = rows_changed(
             session,
             update(Message)
@@ -79,4 +100,4 @@ def sweep(now: datetime) -> SweepResult:
         ).all()
         ids = [int(row[0]) for row in announced]
         ring_after_commit(session, ids)
-    return SweepResult(reclaimed=reclaimed, missed=missed, announced=ids)
+    return SweepResult(reclaimed=reclaimed, abandoned=abandoned, missed=missed, announced=ids)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import secrets
 from datetime import datetime
@@ -53,6 +52,7 @@ CALENDAR_FILENAME = "invite.ics"
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
 _METHOD_LINE = re.compile(rb"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]+$")
+_INSTALLATION = re.compile(r"^[0-9a-f]{6,32}$")
 #: longest line sent unencoded; RFC 5322 recommends 78 characters
 _MAX_7BIT_LINE = 78
 
@@ -168,19 +168,19 @@ def clean(value: str) -> str:
     return _UNSAFE.sub(" ", value).strip(" ")
 
 
-def make_message_id(message_row_id: int, domain: str) -> str:
-    """``<msg-{id}.{hash}@{domain}>``: the same for the same outbox row, so a resend is known.
+def make_message_id(message_row_id: int, domain: str, *, installation: str) -> str:
+    """``<msg-{id}.{installation}@{domain}>``: the same for one outbox row, so a resend is known.
 
-    The short hash of the id and domain keeps two installations that send from one
-    domain (and count their rows from 1 alike) from minting the same identifier for
-    different messages as long as they use different domains; within one domain the
-    row id is the identity.
+    ``installation`` is the database's own random part (``roundtable.installation``):
+    two installations sending from one domain count their rows from 1 alike, and
+    mail systems drop a Message-ID they have seen, so the row id alone is not enough.
     """
     domain = clean(domain).strip(".").lower()
     if not domain or not _DOMAIN.match(domain):
         raise ValueError(f"not a usable Message-ID domain: {domain!r}")
-    digest = hashlib.sha256(f"{message_row_id}@{domain}".encode()).hexdigest()[:12]
-    return f"<msg-{int(message_row_id)}.{digest}@{domain}>"
+    if not _INSTALLATION.match(installation):
+        raise ValueError(f"not a usable Message-ID installation part: {installation!r}")
+    return f"<msg-{int(message_row_id)}.{installation}@{domain}>"
 
 
 def assemble(

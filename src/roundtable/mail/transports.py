@@ -112,6 +112,17 @@ def open_transport(url: str, *, rate: float = 0.0) -> Transport:
     return transport
 
 
+def describe_target(url: str) -> str:
+    """Where mail of this URL goes, in words for a person: a folder, a server, the console."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "file":
+        return f"the folder {Path(url[len('file://') :] or '.').resolve()}"
+    if scheme == "console":
+        return "the console"
+    parts = urlsplit(url)
+    return f"the SMTP server {parts.hostname}:{parts.port or 25}"
+
+
 def redacted_url(url: str) -> str:
     """The URL with its password replaced by ``***``, fit for logs and messages."""
     parts = urlsplit(url)
@@ -226,11 +237,19 @@ class SmtpTransport(_ClosingContext):
         data = wire_bytes(message)
         with self._lock:
             connection = self._begin(sender)
-            for recipient in recipients:
-                code, reply = self._step(partial(connection.rcpt, recipient))
-                self._expect(code, reply, (250, 251))
-            code, reply = self._step(partial(connection.data, data))
-            self._expect(code, reply, (250,))
+            try:
+                for recipient in recipients:
+                    code, reply = self._step(partial(connection.rcpt, recipient))
+                    self._expect(code, reply, (250, 251))
+                code, reply = self._step(partial(connection.data, data))
+                self._expect(code, reply, (250,))
+            except DeliveryFailure:
+                raise
+            except Exception:
+                # Not a reply (an address smtplib cannot write, say): the transaction
+                # is half open, so the next message starts on a fresh connection.
+                self._drop()
+                raise
 
     def _begin(self, sender: str) -> smtplib.SMTP:
         """MAIL FROM, on the kept connection if the server still holds it, else on a new one.

@@ -6,6 +6,7 @@ Its JSON is described in docs/interfaces.md, "Report".
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func
@@ -17,8 +18,11 @@ from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.people.model import Organization
+from roundtable.types import utcnow
 
 NO_ORGANIZATION = "(no organization)"
+#: the report's word for queued messages not due yet (not a state of the row: the time decides)
+SCHEDULED = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class EventReport:
     response_rate: float
     by_organization: dict[str, dict[str, int]]
     by_role: dict[str, dict[str, int]]
-    #: messages of the event by state, every state present
+    #: messages of the event by state, every state present; ``scheduled``: queued and due
+    #: later (reminders, the nudge); ``queued``: due now, waiting for a worker
     delivery: dict[str, int]
     attended: int
 
@@ -45,7 +50,7 @@ class EventReport:
         return asdict(self)
 
 
-def event_report(session: Session, slug: str) -> EventReport:
+def event_report(session: Session, slug: str, now: datetime | None = None) -> EventReport:
     """Counts by reply status, organization and role, delivery states and attendance."""
     event = session.exec(select(Event).where(Event.slug == slug)).first()
     if event is None:
@@ -99,13 +104,16 @@ def event_report(session: Session, slug: str) -> EventReport:
             status: int(count) for status, count in zip(Status.ALL, counts, strict=True) if count
         }
 
-    delivery = dict.fromkeys(MessageStatus.ALL, 0)
-    for status, count in session.exec(
-        select(Message.status, func.count())
+    # ``queued`` rows split by their time: due now (waiting for a worker) or later.
+    delivery = dict.fromkeys((SCHEDULED, *MessageStatus.ALL), 0)
+    later = col(Message.due_at) > (now or utcnow())
+    for status, is_later, count in session.exec(
+        select(Message.status, later, func.count())
         .where(Message.event_id == event_id)
-        .group_by(Message.status)
+        .group_by(Message.status, later)
     ).all():
-        delivery[status] = int(count)
+        state = SCHEDULED if is_later and status == MessageStatus.QUEUED else status
+        delivery[state] += int(count)
 
     return EventReport(
         event=event.slug,

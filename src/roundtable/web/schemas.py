@@ -494,8 +494,9 @@ class StatusCounts(BaseModel):
 
 
 class DeliveryCounts(BaseModel):
-    """Messages of the event by state."""
+    """Messages of the event by state; ``scheduled`` are queued and due later."""
 
+    scheduled: int
     queued: int
     sending: int
     sent: int

@@ -19,6 +19,7 @@ from roundtable.delivery.compose import MessageBundle, compose
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of, get_live_event
+from roundtable.installation.service import message_id_part
 from roundtable.mail.group_messages import Audience, Draft, queue_group_message
 from roundtable.mail.model import Message, MessageKind
 from roundtable.mail.transports import DeliveryFailure, open_transport
@@ -129,6 +130,7 @@ def _copy_for(
     member: StaffMember, slug: str, draft: Draft, invitation_id: int, *, now: datetime
 ) -> EmailMessage:
     """The message one recipient would get, composed as the worker composes it."""
+    installation = message_id_part()
     with read_session() as session:
         event = event_for(session, member, slug, manage=True)
         invitation = invitation_of(session, event, invitation_id)
@@ -155,5 +157,6 @@ def _copy_for(
             contact=contact,
             organization=organization.name if organization else None,
             checkin_used=False,
+            installation=installation,
         )
         return compose(bundle, now)

@@ -1,0 +1,1 @@
+"""This installation's identity: a random part for Message-IDs and the secret key's fingerprint."""
