@@ -21,7 +21,7 @@ from roundtable.invitations.invitee_file import (
     parse_invitee_bytes,
     parse_invitee_file,
 )
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import InviteeRole
 from roundtable.people.model import LANGUAGES
 from roundtable.people.names import join_name
 
@@ -373,7 +373,7 @@ def _assert_clean(parsed: ParsedFile) -> None:
     assert len(emails) == len(set(emails))
     for row in parsed.rows:
         assert row.full_name
-        assert row.role in ROLES
+        assert row.role in InviteeRole.ALL
         assert row.language in LANGUAGES
 
 
@@ -431,7 +431,7 @@ def invitee_rows(draw: st.DrawFn) -> dict[str, str]:
         "honorific": draw(_one_line_text(10)),
         "position": draw(_one_line_text(60)),
         "organization": draw(_one_line_text(60)),
-        "role": draw(st.sampled_from(ROLES)),
+        "role": draw(st.sampled_from(InviteeRole.ALL)),
         "language": draw(st.sampled_from(LANGUAGES)),
         "timezone": draw(st.sampled_from(["", "Europe/Paris", "Asia/Kolkata", "UTC"])),
     }

@@ -27,14 +27,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 from roundtable.errors import Problem
-from roundtable.invitations.model import ROLES, Invitation
+from roundtable.invitations.model import Invitation, InviteeRole
 from roundtable.people.emails import email_problem, normalise_email
 from roundtable.people.model import LANGUAGES, Organization
 from roundtable.people.names import join_name
 
-DEFAULT_ROLE = "participant"
+DEFAULT_ROLE = InviteeRole.PARTICIPANT
 DEFAULT_LANGUAGE = "en"
-ROLE_ALIASES = {"panelist": "panellist"}
+ROLE_ALIASES = {"panelist": InviteeRole.PANELLIST}
 
 NAME_COLUMNS = ("name", "first_name", "last_name")
 #: Columns whose blank cell means "not stated": an invitee already on the list keeps what it has.
@@ -370,7 +370,7 @@ class _Parser:
         choice = value.lower()
         if column == "role":
             choice = ROLE_ALIASES.get(choice, choice)
-        allowed = ROLES if column == "role" else LANGUAGES
+        allowed = InviteeRole.ALL if column == "role" else LANGUAGES
         if choice not in allowed:
             self.problem(
                 f"unknown {column} {value!r}; use one of: {_one_of(allowed)}", line, column

@@ -15,8 +15,7 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
-from roundtable.invitations.model import ROLES as INVITEE_ROLES
-from roundtable.invitations.model import Status
+from roundtable.invitations.model import InviteeRole, Status
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
@@ -95,7 +94,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
     query = queries.InviteeQuery(
         search=clean(params.get("q", ""))[:200],
         status=choice(params.get("status", ""), Status.ALL),
-        role=choice(params.get("role", ""), INVITEE_ROLES),
+        role=choice(params.get("role", ""), InviteeRole.ALL),
         organization=clean(params.get("organization", ""))[:300],
         sort=choice(params.get("sort", ""), tuple(queries.INVITEE_SORTS)) or "name",
         descending=params.get("desc", "") == "1",
@@ -128,7 +127,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "organization_chart": charts.breakdown(report["by_organization"]),
         "role_chart": charts.breakdown(report["by_role"], width=560, label_width=120),
         "statuses": Status.ALL,
-        "roles": INVITEE_ROLES,
+        "roles": InviteeRole.ALL,
         "sorts": queries.INVITEE_SORTS,
         "zone": event.timezone,
     }
