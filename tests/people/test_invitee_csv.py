@@ -454,3 +454,27 @@ def test_valid_rows_round_trip(rows: list[dict[str, str]]) -> None:
             assert getattr(read, column) == unicodedata.normalize("NFC", written[column])
         assert (read.role, read.language) == (written["role"], written["language"])
         assert read.timezone == (written["timezone"] or None)
+
+
+def test_mappings_are_checked_like_rows_and_named_by_index() -> None:
+    from roundtable.invitations.invitee_file import parse_invitee_mappings
+
+    parsed = parse_invitee_mappings(
+        [
+            {"email": "a@example.org", "name": "A", "role": "Panelist"},
+            {"email": "not an address", "name": "B"},
+            {"email": "c@example.org", "language": "xx", "colour": "red"},
+            {"email": "A@example.org", "name": "A", "role": "speaker"},
+        ],
+        "request body",
+    )
+
+    where = {(p.field, p.source, p.line) for p in parsed.problems}
+    assert ("invitees[1].email", "request body", None) in where
+    assert ("invitees[2].language", "request body", None) in where
+    assert ("invitees[2].name", "request body", None) in where
+    assert ("invitees[2].colour", "request body", None) in where
+    conflict = [p for p in parsed.problems if p.field == "invitees[3].email"]
+    assert conflict and "is also on invitees[0] with a different role" in conflict[0].message
+    assert "neither row is imported" in conflict[0].message
+    assert parsed.rows == []

@@ -45,7 +45,6 @@ from roundtable.web.schemas import (
     ReplyIn,
     ReplyOut,
     ReportOut,
-    located,
     problems_out,
 )
 from roundtable.workflows import Conflict
@@ -164,18 +163,18 @@ def import_invitees(slug: Slug, body: InviteeImport, member: Manager) -> ImportO
     every problem (``invitees[3].email``) and nothing is written. Importing the same
     invitees again changes nothing.
     """
-    data, starts = body.to_csv()
-    try:
-        result = event_workflow.import_invitee_data(
-            member, slug, data, skip_invalid=body.skip_invalid, source=BODY
-        )
-    except InputError as error:
-        raise InputError(located(error.problems, starts)) from None
+    result = event_workflow.import_invitee_records(
+        member,
+        slug,
+        [row.model_dump(exclude_none=True) for row in body.invitees],
+        skip_invalid=body.skip_invalid,
+        source=BODY,
+    )
     return ImportOut(
         created=result.created,
         updated=result.updated,
         unchanged=result.unchanged,
-        skipped=problems_out(located(result.skipped, starts)),
+        skipped=problems_out(result.skipped),
     )
 
 

@@ -4,16 +4,14 @@ An event travels as the JSON twin of its TOML file (docs/interfaces.md, "Event f
 the same keys,
 the same values, times as local wall-clock strings at the venue, durations as
 ``"7d"``. The API checks the mapping with the very reader that checks files
-(``events.spec.parse_event_mapping``); invitees likewise go through the CSV
-checker (:meth:`InviteeImport.to_csv`). So a file and a request are accepted or
-refused for the same reasons, with the same messages. The TOML writer
-(:meth:`EventDocument.to_toml_text`) only serves the dashboard's event editor.
+(``events.spec.parse_event_mapping``); invitees likewise go through the invitee
+file's checks on mappings (``invitations.invitee_file.parse_invitee_mappings``). So a
+file and a request are accepted or refused for the same reasons, with the same messages.
+The TOML writer (:meth:`EventDocument.to_toml_text`) only serves the event's export.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from roundtable.errors import Problem
 from roundtable.events.durations import format_duration
 from roundtable.events.model import AgendaItem, Event
-from roundtable.invitations.invitee_file import COLUMNS as INVITEE_FILE_COLUMNS
 
 Response = Literal["accept", "decline", "tentative"]
 
@@ -360,43 +357,6 @@ class InviteeImport(_Strict):
 
     invitees: list[InviteeIn] = Field(max_length=20_000, description="The invitees.")
     skip_invalid: bool = Field(False, description="Import the valid rows and report the others.")
-
-    def to_csv(self) -> tuple[bytes, list[int]]:
-        """The invitee file these rows stand for, and the line each row starts on."""
-        given = {key for row in self.invitees for key in row.model_dump(exclude_none=True)}
-        columns = [name for name in INVITEE_FILE_COLUMNS if name in given] or ["email", "name"]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for row in self.invitees:
-            values = row.model_dump()
-            writer.writerow([values.get(name) or "" for name in columns])
-        text = out.getvalue()
-        # Count lines as the file's reader will, whatever line breaks the values hold.
-        reader = csv.reader(io.StringIO(text, newline=""))
-        starts, start = [], 1
-        for _record in reader:
-            starts.append(start)
-            start = reader.line_num + 1
-        return text.encode("utf-8", errors="surrogatepass"), starts[1:]
-
-
-def located(problems: list[Problem], starts: list[int]) -> list[Problem]:
-    """Problems of the generated file, named by the request's rows (``invitees[3].email``)."""
-    result = []
-    for problem in problems:
-        where = problem.field
-        earlier = [i for i, start in enumerate(starts) if problem.line and start <= problem.line]
-        if earlier:
-            index = earlier[-1]
-            where = f"invitees[{index}].{problem.field}" if problem.field else f"invitees[{index}]"
-        result.append(Problem(problem.message, source=BODY, field=where))
-    return result
-
-
-def without_lines(problems: list[Problem]) -> list[Problem]:
-    """Problems of a file written from the request: its lines mean nothing to the client."""
-    return [Problem(problem.message, source=BODY, field=problem.field) for problem in problems]
 
 
 class ImportOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,11 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import load_event
 from roundtable.events.spec import EventSpec
-from roundtable.invitations.invitee_file import parse_invitee_bytes
+from roundtable.invitations.invitee_file import (
+    ParsedFile,
+    parse_invitee_bytes,
+    parse_invitee_mappings,
+)
 from roundtable.invitations.invitee_import import ImportResult, import_invitees
 from roundtable.staff.model import EventGrant
 from roundtable.staff.permissions import Role, StaffMember, event_for, require_event_creator
@@ -94,9 +99,43 @@ def import_invitee_data(
     The member's right comes first: what they sent is read only once they may change
     the event.
     """
+    return _import_parsed(
+        member, slug, lambda: parse_invitee_bytes(data, source), skip_invalid=skip_invalid, now=now
+    )
+
+
+def import_invitee_records(
+    member: StaffMember,
+    slug: str,
+    records: Sequence[Mapping[str, str | None]],
+    *,
+    skip_invalid: bool,
+    source: str,
+    now: datetime | None = None,
+) -> ImportResult:
+    """As :func:`import_invitee_data`, for invitees given as mappings of the file's columns."""
+    return _import_parsed(
+        member,
+        slug,
+        lambda: parse_invitee_mappings(records, source),
+        skip_invalid=skip_invalid,
+        now=now,
+    )
+
+
+def _import_parsed(
+    member: StaffMember,
+    slug: str,
+    parse: Callable[[], ParsedFile],
+    *,
+    skip_invalid: bool,
+    now: datetime | None,
+) -> ImportResult:
+    """Check the member's right, then the rows, then write them: all, or with ``skip_invalid``
+    the valid ones."""
     with write_session() as session:
         event = event_for(session, member, slug, manage=True)
-        parsed = parse_invitee_bytes(data, source)
+        parsed = parse()
         if parsed.problems and (not skip_invalid or not parsed.readable):
             raise InputError(parsed.problems)
         result = import_invitees(session, event, parsed.rows, now=now)
