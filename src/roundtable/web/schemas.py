@@ -13,14 +13,13 @@ The TOML writer (:meth:`EventDocument.to_toml_text`) only serves the event's exp
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from roundtable.errors import Problem
-from roundtable.events.durations import format_duration
 from roundtable.events.model import AgendaItem, Event
+from roundtable.events.spec_export import event_mapping, event_toml
 
 Response = Literal["accept", "decline", "tentative"]
 
@@ -182,123 +181,11 @@ class EventDocument(_Strict):
     @classmethod
     def from_event(cls, event: Event, agenda: list[AgendaItem]) -> EventDocument:
         """The document that, loaded again, describes ``event`` as it is stored."""
-        zone = ZoneInfo(event.timezone)
-
-        def local(instant: datetime | None) -> str | None:
-            if instant is None:
-                return None
-            return instant.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
-
-        def duration(seconds: int | None) -> str | None:
-            return format_duration(seconds) if seconds else None
-
-        contact = ContactDocument(
-            name=event.contact_name or None,
-            office=event.contact_office or None,
-            phone=event.contact_phone or None,
-            email=event.contact_email or None,
-        )
-        return cls(
-            slug=event.slug,
-            title=event.title,
-            format=event.format or None,
-            starts=local(event.starts_at) or "",
-            ends=local(event.ends_at) or "",
-            timezone=event.timezone,
-            venue=event.venue or None,
-            room=event.room or None,
-            address=event.address or None,
-            webcast_url=event.webcast_url or None,
-            capacity=event.capacity,
-            max_guests=event.max_guests or None,
-            rsvp_deadline=local(event.rsvp_deadline),
-            reminders=[format_duration(s) for s in event.reminder_offsets] or None,
-            nudge=duration(event.nudge_offset),
-            followup_after=duration(event.followup_offset),
-            description=event.description or None,
-            co_organizers=list(event.co_organizers) or None,
-            organizer=OrganizerDocument(name=event.organizer_name, email=event.organizer_email),
-            contact=contact if contact.model_dump(exclude_none=True) else None,
-            agenda=[
-                AgendaItemDocument(
-                    time=item.time or None,
-                    title=item.title,
-                    speakers=list(item.speakers) or None,
-                    description=item.description or None,
-                )
-                for item in agenda
-            ]
-            or None,
-        )
+        return cls.model_validate(event_mapping(event, agenda))
 
     def to_toml_text(self) -> str:
         """The event file this document stands for; keys left out (``None``) are left out."""
-        data = self.model_dump(exclude_none=True)
-        lines: list[str] = []
-        tables: dict[str, dict[str, Any]] = {}
-        for key, value in data.items():
-            if key in ("organizer", "contact"):
-                tables[key] = value
-            elif key != "agenda":
-                lines.append(f"{key} = {toml_value(value)}")
-        for name, table in tables.items():
-            lines.append("")
-            lines.append(f"[{name}]")
-            lines.extend(f"{key} = {toml_value(value)}" for key, value in table.items())
-        for item in data.get("agenda", []):
-            lines.append("")
-            lines.append("[[agenda]]")
-            lines.extend(f"{key} = {toml_value(value)}" for key, value in item.items())
-        return "\n".join(lines) + "\n"
-
-
-def toml_value(value: Any) -> str:
-    """A TOML value for a string, integer, boolean or list of them."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
-
-
-_TOML_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and every control character escaped.
-
-    Text of several lines becomes a multi-line string, so that a person editing
-    the file reads it as written. Control characters and lone surrogates are
-    written as ``\\u`` escapes of four hex digits, so that the event parser sees them and refuses
-    them with its own message.
-    """
-    multiline = "\n" in text
-    out = []
-    for char in text:
-        code = ord(char)
-        if multiline and char in "\n\t":
-            out.append(char)
-        elif char in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[char])
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(char)
-    if multiline:
-        return '"""\n' + "".join(out) + '"""'
-    return '"' + "".join(out) + '"'
+        return event_toml(self.model_dump(exclude_none=True))
 
 
 class EventSummaryOut(BaseModel):
