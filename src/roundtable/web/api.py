@@ -23,6 +23,7 @@ from roundtable.events.spec import EventSpec, parse_event_mapping
 from roundtable.invitations.rsvp import Refusal
 from roundtable.people.emails import normalise_email
 from roundtable.reports import dashboard_queries as queries
+from roundtable.reports import outbox_queries
 from roundtable.reports.event_report import event_report
 from roundtable.staff.permissions import StaffMember, event_for
 from roundtable.types import utcnow
@@ -304,9 +305,9 @@ def messages(
     """Every message of the event, newest first: state, attempts, the server's last answer."""
     with read_session() as session:
         event = event_for(session, member, slug)
-        result = queries.message_page(
+        result = outbox_queries.message_page(
             session,
-            queries.MessageQuery(
+            outbox_queries.MessageQuery(
                 event_id=event.id,
                 status=status or "",
                 kind=kind or "",

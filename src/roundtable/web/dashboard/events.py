@@ -17,6 +17,7 @@ from roundtable.events.service import agenda_of
 from roundtable.events.spec import parse_event_text
 from roundtable.invitations.model import InviteeRole, Status
 from roundtable.reports import dashboard_queries as queries
+from roundtable.reports import outbox_queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
     CSV_MEDIA_TYPE,
@@ -106,8 +107,8 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         report = event_report(session, slug).as_dict()
         invitees = queries.invitee_page(session, event.id, query)
         per_day = queries.replies_per_day(session, event.id)
-        failed = queries.failed_messages(session, event.id)
-        bounced = queries.bounced_contacts(session, event.id)
+        failed = outbox_queries.failed_messages(session, event.id)
+        bounced = outbox_queries.bounced_contacts(session, event.id)
     # The report names every organization already; a list too long for a menu is left
     # to the search box, which matches organizations too.
     organizations = sorted(name for name in report["by_organization"] if name != NO_ORGANIZATION)
