@@ -12,9 +12,6 @@ from starlette.datastructures import FormData, UploadFile
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, Problem
-from roundtable.events.model import Event
-from roundtable.events.service import agenda_of
-from roundtable.events.spec import parse_event_text
 from roundtable.invitations.model import InviteeRole, Status
 from roundtable.reports import dashboard_queries as queries
 from roundtable.reports import outbox_queries
@@ -26,7 +23,7 @@ from roundtable.reports.exports import (
     invitees_csv,
     invitees_xlsx,
 )
-from roundtable.staff.permissions import event_for, require_event_creator
+from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
 from roundtable.web import charts
 from roundtable.web.auth import (
@@ -45,8 +42,6 @@ from roundtable.web.dashboard.rendering import (
     render_page,
 )
 from roundtable.web.gate import MAX_UPLOAD_BYTES
-from roundtable.web.schemas import EventDocument
-from roundtable.workflows import Conflict
 from roundtable.workflows import events as workflow
 
 router = APIRouter(include_in_schema=False)
@@ -58,33 +53,6 @@ def events_page(request: Request, visitor: Visitor = Depends(page_visitor)) -> R
     with read_session() as session:
         summaries = queries.event_summaries(session, visitor.member.visible_event_ids())
     return render_page(request, visitor, "events.html", {"summaries": summaries})
-
-
-@router.get("/dashboard/events/new")
-def new_event_page(request: Request, visitor: Visitor = Depends(page_visitor)) -> Response:
-    require_event_creator(visitor.member)
-    return render_page(request, visitor, "event_form.html", _event_form(text=NEW_EVENT_TEMPLATE))
-
-
-@router.post("/dashboard/events/new")
-async def create_event(request: Request, visitor: Visitor = Depends(form_visitor)) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_create_event, request, visitor, form)
-
-
-def _create_event(request: Request, visitor: Visitor, form: FormData) -> Response:
-    require_event_creator(visitor.member)
-    text = form_text(form, "toml")
-    try:
-        spec = parse_event_text(text, "event.toml")
-        outcome = workflow.create_event(visitor.member, spec, now=utcnow())
-    except InputError as error:
-        context = _event_form(text=text, problems=error.problems)
-        return render_page(request, visitor, "event_form.html", context, status_code=422)
-    except Conflict as conflict:
-        context = _event_form(text=text, problems=[Problem(str(conflict), field="slug")])
-        return render_page(request, visitor, "event_form.html", context, status_code=409)
-    return redirect(f"/dashboard/events/{outcome.slug}", "created")
 
 
 @router.get("/dashboard/events/{slug}")
@@ -133,47 +101,6 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "zone": event.timezone,
     }
     return render_page(request, visitor, "event.html", context)
-
-
-@router.get("/dashboard/events/{slug}/edit")
-def edit_event_page(
-    request: Request, slug: str, visitor: Visitor = Depends(page_visitor)
-) -> Response:
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
-        text = EventDocument.from_event(event, agenda_of(session, event)).to_toml_text()
-    return render_page(request, visitor, "event_form.html", _event_form(text=text, event=event))
-
-
-@router.post("/dashboard/events/{slug}/edit")
-async def edit_event(
-    request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
-) -> Response:
-    """Validate the TOML with the event file's parser, then apply it as ``events load`` does."""
-    form = await read_form(request)
-    return await run_in_threadpool(_edit_event, request, slug, visitor, form)
-
-
-def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
-    text = form_text(form, "toml")
-    try:
-        outcome = workflow.update_event(
-            visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow()
-        )
-    except InputError as error:
-        context = _event_form(text=text, event=event, problems=error.problems)
-        return render_page(request, visitor, "event_form.html", context, status_code=422)
-    if outcome.updates_queued:
-        return redirect(f"/dashboard/events/{slug}", "updates", outcome.updates_queued)
-    return redirect(f"/dashboard/events/{slug}", "saved" if outcome.changed_fields else "unchanged")
-
-
-def _event_form(
-    *, text: str, event: Event | None = None, problems: list[Problem] | None = None
-) -> dict[str, Any]:
-    return {"text": text, "event": event, "problems": problems or []}
 
 
 @router.post("/dashboard/events/{slug}/send")
@@ -294,31 +221,3 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
 
 #: beyond this many organizations the filter is the search box, not a menu
 MAX_ORGANIZATION_CHOICES = 200
-
-
-NEW_EVENT_TEMPLATE = """\
-slug = "my-roundtable"
-title = "A High-Level Roundtable"
-format = "High-Level Roundtable"
-starts = "2027-09-23T13:15:00"
-ends = "2027-09-23T15:00:00"
-timezone = "America/New_York"
-venue = "United Nations Headquarters"
-room = "Conference Room 6"
-capacity = 80
-rsvp_deadline = "2027-09-20T18:00:00"
-reminders = ["7d", "1d"]
-nudge = "3d"
-followup_after = "2d"
-description = \"\"\"
-What the roundtable is about, in Markdown.
-\"\"\"
-
-[organizer]
-name = "IOM New York"
-email = "events@iom.example.org"
-
-[[agenda]]
-time = "13:15"
-title = "Opening remarks"
-"""
