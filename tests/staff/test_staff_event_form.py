@@ -207,3 +207,28 @@ def test_an_uploaded_event_file_is_read_as_the_command_reads_it(client: TestClie
         files={"file": ("bad.toml", data + b"\ncolour = 1\n", "application/toml")},
     )
     assert broken.status_code == 422 and "colour" in broken.text
+
+
+def test_an_upload_that_is_not_utf8_is_refused_by_name(client: TestClient) -> None:
+    add_member(ADMIN, "admin")
+    csrf = signed_in(client, ADMIN)
+
+    refused = client.post(
+        "/dashboard/events/new",
+        data={"csrf_token": csrf},
+        files={"file": ("latin.toml", 'title = "Caf\xe9"\n'.encode("latin-1"), "text/plain")},
+    )
+
+    assert refused.status_code == 422 and "is not UTF-8 text" in refused.text
+
+
+def test_saving_the_form_keeps_the_parts_of_the_file_it_does_not_show() -> None:
+    from starlette.datastructures import FormData
+
+    from roundtable.web.dashboard.event_fields import FORM_KEYS, mapping_from_form
+
+    stored = {"title": "Old", "translations": {"fr": {"title": "Ancien"}}}
+    mapping = mapping_from_form(FormData([("title", "New")]), stored)
+
+    assert mapping == {"title": "New", "translations": {"fr": {"title": "Ancien"}}}
+    assert "translations" not in FORM_KEYS

@@ -10,6 +10,7 @@ get an update; only a second, confirming submit saves it and queues the mail
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +22,13 @@ from roundtable.db import read_session
 from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of
-from roundtable.events.spec import EventSpec, parse_event_mapping, parse_event_text
+from roundtable.events.spec import (
+    MAX_FILE_BYTES,
+    EventSpec,
+    parse_event_bytes,
+    parse_event_mapping,
+    parse_event_text,
+)
 from roundtable.events.spec_export import event_mapping, event_toml
 from roundtable.presentation.markdown import markdown_to_html
 from roundtable.staff.permissions import event_for, require_event_creator
@@ -36,8 +43,7 @@ from roundtable.web.dashboard.event_fields import (
     problems_by_field,
     zone_names,
 )
-from roundtable.web.dashboard.rendering import form_text, redirect, render_page
-from roundtable.web.gate import MAX_UPLOAD_BYTES
+from roundtable.web.dashboard.rendering import clean, form_text, redirect, render_page
 from roundtable.workflows import Conflict
 from roundtable.workflows import events as workflow
 
@@ -110,7 +116,8 @@ async def edit_event(
 def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    submitted = _Submitted.read(form, f"{slug}.toml")
+        stored = event_mapping(event, agenda_of(session, event))
+    submitted = _Submitted.read(form, f"{slug}.toml", stored)
     if submitted.problems or submitted.spec is None or submitted.previewing:
         return submitted.render(request, visitor, event)
     if form.get("confirm") != "1":
@@ -140,11 +147,11 @@ class _Submitted:
         self.context: dict[str, Any] = {}
 
     @classmethod
-    def read(cls, form: FormData, source: str) -> _Submitted:
+    def read(cls, form: FormData, source: str, stored: dict[str, Any] | None = None) -> _Submitted:
         upload = form.get("file")
         if "toml" in form or isinstance(upload, UploadFile):
             return cls._read_toml(form, upload, source)
-        mapping = mapping_from_form(form)
+        mapping = mapping_from_form(form, stored)
         submitted = cls("fields", mapping, event_toml(mapping))
         submitted.previewing = form.get("action") == "preview"
         try:
@@ -156,8 +163,10 @@ class _Submitted:
     @classmethod
     def _read_toml(cls, form: FormData, upload: Any, source: str) -> _Submitted:
         text = form_text(form, "toml")
+        data: bytes | None = None
         if isinstance(upload, UploadFile) and upload.filename:
-            data = upload.file.read(MAX_UPLOAD_BYTES + 1)[:MAX_UPLOAD_BYTES]
+            source = clean(Path(upload.filename).name)[:200] or source
+            data = upload.file.read(MAX_FILE_BYTES + 1)
             text = data.decode("utf-8", errors="replace").replace("\r\n", "\n")
         try:
             mapping = tomllib.loads(text)
@@ -165,7 +174,10 @@ class _Submitted:
             mapping = {}
         submitted = cls("toml", mapping, text)
         try:
-            submitted.spec = parse_event_text(text, source)
+            if data is None:
+                submitted.spec = parse_event_text(text, source)
+            else:
+                submitted.spec = parse_event_bytes(data, source)
         except InputError as error:
             submitted.problems = error.problems
         return submitted

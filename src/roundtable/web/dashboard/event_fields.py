@@ -119,6 +119,8 @@ GROUPS = (
 )
 
 FIELDS = tuple(field for group in GROUPS for field in group.fields)
+#: the file's top-level keys the form edits; a stored event's other keys are kept as they are
+FORM_KEYS = frozenset({field.key.split(".")[0] for field in FIELDS} | {"agenda"})
 
 AGENDA_FIELDS = (
     FormField("time", "Time", hint="e.g. 13:15"),
@@ -153,9 +155,13 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
 
 
-def mapping_from_form(form: Any) -> dict[str, Any]:
-    """The event file's mapping from the posted fields; blank fields are left out."""
-    mapping: dict[str, Any] = {}
+def mapping_from_form(form: Any, stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The event file's mapping from the posted fields; blank fields are left out.
+
+    Keys of the ``stored`` event that no field edits come through unchanged, so that
+    saving the form never drops a part of the file the form does not show.
+    """
+    mapping: dict[str, Any] = {k: v for k, v in (stored or {}).items() if k not in FORM_KEYS}
     for field in FIELDS:
         text = _text(form, field.name)
         if not text:
