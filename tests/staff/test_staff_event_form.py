@@ -183,6 +183,7 @@ def test_a_move_shows_who_will_hear_of_it_before_anything_is_sent(client: TestCl
     confirmed = client.post("/dashboard/events/tour/edit", data={**moved, "confirm": "1"})
 
     assert confirmed.status_code == 303 and "notice=updates" in confirmed.headers["location"]
+    assert confirmed.headers["location"].endswith(f"n={len(hearing)}")
     with read_session() as session:
         assert session.exec(select(Event)).one().room == "Room 12"
 
