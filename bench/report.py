@@ -328,6 +328,7 @@ def count_once(event_id: int) -> int:
 def page_query_timings(event_id: int, runs: int) -> dict[str, float]:
     """Median milliseconds of each query the event page makes, run here in-process."""
     import roundtable.reports.dashboard_queries as queries
+    import roundtable.reports.outbox_queries as outbox_queries
     from roundtable.db import read_session
     from roundtable.reports.event_report import event_report
 
@@ -337,8 +338,8 @@ def page_query_timings(event_id: int, runs: int) -> dict[str, float]:
             session, event_id, queries.InviteeQuery()
         ),
         "replies_per_day": lambda session: queries.replies_per_day(session, event_id),
-        "failed_messages": lambda session: queries.failed_messages(session, event_id),
-        "bounced_contacts": lambda session: queries.bounced_contacts(session, event_id),
+        "failed_messages": lambda session: outbox_queries.failed_messages(session, event_id),
+        "bounced_contacts": lambda session: outbox_queries.bounced_contacts(session, event_id),
     }
 
     def timed(query: Callable[[Any], object]) -> float:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from roundtable.cli import app
 from roundtable.events.model import EventStatus
-from roundtable.invitations.model import Status
+from roundtable.invitations.model import InviteeRole, Status
 from roundtable.invitations.rsvp import Refusal, Response
 from roundtable.mail.model import KINDS, MessageKind, MessageStatus
 from roundtable.reports.event_report import EventReport
@@ -32,6 +32,7 @@ ENUMS: tuple[type[StrEnum], ...] = (
     EventStatus,
     Response,
     Refusal,
+    InviteeRole,
 )
 #: values that are also ordinary words elsewhere (a Markdown heading, a form field) are left out
 GUARDED = {m.value for m in (*Refusal, *MessageKind, *MessageStatus)} - {"update", "invitation"}
@@ -56,6 +57,8 @@ def test_the_tuples_reports_use_keep_their_order() -> None:
     assert set(Status.REPLIED) == {"accepted", "tentative", "declined", "waitlisted"}
     assert MessageStatus.ALL == ("queued", "sending", "sent", "failed", "missed", "dropped")
     assert tuple(KINDS) == tuple(MessageKind)
+    assert InviteeRole.ALL == ("participant", "speaker", "panellist", "moderator", "observer")
+    assert "ALL" not in InviteeRole.__members__
     assert "ALL" not in Status.__members__ and "ALL" not in MessageStatus.__members__
 
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from roundtable.errors import InputError
 from roundtable.invitations.invitee_file import COLUMNS
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import InviteeRole
 from roundtable.people.model import LANGUAGES
 from tests.events.test_event_spec_properties import toml
 
@@ -571,7 +571,7 @@ def invitee_cells(draw: st.DrawFn, column: str) -> str:
     if column == "email":
         return draw(emails())
     if column == "role":
-        return draw(st.sampled_from([*ROLES, "Panelist", "SPEAKER", "", "chair", "=1+1"]))
+        return draw(st.sampled_from([*InviteeRole.ALL, "Panelist", "SPEAKER", "", "chair", "=1+1"]))
     if column == "language":
         return draw(st.sampled_from([*LANGUAGES, "FR", "", "pt", "en-US"]))
     if column == "timezone":

@@ -21,7 +21,7 @@ from roundtable.invitations.invitee_file import (
     parse_invitee_bytes,
     parse_invitee_file,
 )
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import InviteeRole
 from roundtable.people.model import LANGUAGES
 from roundtable.people.names import join_name
 
@@ -373,7 +373,7 @@ def _assert_clean(parsed: ParsedFile) -> None:
     assert len(emails) == len(set(emails))
     for row in parsed.rows:
         assert row.full_name
-        assert row.role in ROLES
+        assert row.role in InviteeRole.ALL
         assert row.language in LANGUAGES
 
 
@@ -431,7 +431,7 @@ def invitee_rows(draw: st.DrawFn) -> dict[str, str]:
         "honorific": draw(_one_line_text(10)),
         "position": draw(_one_line_text(60)),
         "organization": draw(_one_line_text(60)),
-        "role": draw(st.sampled_from(ROLES)),
+        "role": draw(st.sampled_from(InviteeRole.ALL)),
         "language": draw(st.sampled_from(LANGUAGES)),
         "timezone": draw(st.sampled_from(["", "Europe/Paris", "Asia/Kolkata", "UTC"])),
     }
@@ -454,3 +454,27 @@ def test_valid_rows_round_trip(rows: list[dict[str, str]]) -> None:
             assert getattr(read, column) == unicodedata.normalize("NFC", written[column])
         assert (read.role, read.language) == (written["role"], written["language"])
         assert read.timezone == (written["timezone"] or None)
+
+
+def test_mappings_are_checked_like_rows_and_named_by_index() -> None:
+    from roundtable.invitations.invitee_file import parse_invitee_mappings
+
+    parsed = parse_invitee_mappings(
+        [
+            {"email": "a@example.org", "name": "A", "role": "Panelist"},
+            {"email": "not an address", "name": "B"},
+            {"email": "c@example.org", "language": "xx", "colour": "red"},
+            {"email": "A@example.org", "name": "A", "role": "speaker"},
+        ],
+        "request body",
+    )
+
+    where = {(p.field, p.source, p.line) for p in parsed.problems}
+    assert ("invitees[1].email", "request body", None) in where
+    assert ("invitees[2].language", "request body", None) in where
+    assert ("invitees[2].name", "request body", None) in where
+    assert ("invitees[2].colour", "request body", None) in where
+    conflict = [p for p in parsed.problems if p.field == "invitees[3].email"]
+    assert conflict and "is also on invitees[0] with a different role" in conflict[0].message
+    assert "neither row is imported" in conflict[0].message
+    assert parsed.rows == []

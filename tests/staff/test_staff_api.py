@@ -14,11 +14,12 @@ from sqlmodel import select
 
 from roundtable.db import read_session
 from roundtable.events.spec import parse_event_file
+from roundtable.events.spec_export import toml_string
 from roundtable.invitations.model import Invitation, ReplyLog
 from roundtable.paths import examples_dir
 from roundtable.people.model import Contact
 from roundtable.web.app import create_app
-from roundtable.web.schemas import EventDocument, toml_string
+from roundtable.web.schemas import EventDocument
 from tests.staff.staff_support import add_member, client_for, token_for
 
 ADMIN, ORGANIZER = "admin@un.example.org", "org@un.example.org"

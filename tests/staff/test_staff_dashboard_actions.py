@@ -82,9 +82,18 @@ def test_editing_the_event_goes_through_the_event_files_parser(client: TestClien
     assert broken.status_code == 422
     assert "colour" in broken.text
 
+    moved_text = text.replace("Conference Room 6", "Conference Room 4")
+    asked = client.post(
+        "/dashboard/events/tour/edit", data={"csrf_token": csrf, "toml": moved_text}
+    )
+    assert asked.status_code == 200
+    assert "will get an update" in asked.text and "This changes room" in asked.text
+    with read_session() as session:
+        assert session.exec(select(Event).where(Event.slug == "tour")).one().sequence == 0
+
     moved = client.post(
         "/dashboard/events/tour/edit",
-        data={"csrf_token": csrf, "toml": text.replace("Conference Room 6", "Conference Room 4")},
+        data={"csrf_token": csrf, "toml": moved_text, "confirm": "1"},
     )
     assert moved.status_code == 303
     assert "notice=updates" in moved.headers["location"]

@@ -55,6 +55,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/dashboard/events/new"): ("create", "form:toml"),
     ("GET", "/dashboard/events/{slug}"): ("read", ""),
     ("GET", "/dashboard/events/{slug}/edit"): ("manage", ""),
+    ("GET", "/dashboard/events/{slug}/event.toml"): ("manage", ""),
     ("POST", "/dashboard/events/{slug}/edit"): ("manage", "form:toml"),
     ("POST", "/dashboard/events/{slug}/send"): ("manage", "form"),
     ("GET", "/dashboard/events/{slug}/import"): ("manage", ""),

@@ -32,7 +32,7 @@ from icalendar import Event as VEvent
 
 from roundtable.calendar.timezones import vtimezone_text
 from roundtable.events.model import AgendaItem, Event
-from roundtable.invitations.model import ROLES, Invitation, Status
+from roundtable.invitations.model import Invitation, InviteeRole, Status
 from roundtable.people.model import Contact
 from roundtable.presentation.event import contact_person, location_of
 
@@ -46,12 +46,12 @@ PARTSTATS: tuple[str, ...] = get_args(PartStat)
 ALARM_BEFORE = timedelta(hours=1)
 """When the calendar program reminds the invitee; the reminder mails cover the days before."""
 
-ICAL_ROLES = {
-    "participant": "REQ-PARTICIPANT",
-    "speaker": "REQ-PARTICIPANT",
-    "panellist": "REQ-PARTICIPANT",
-    "moderator": "CHAIR",
-    "observer": "OPT-PARTICIPANT",
+ICAL_ROLES: dict[str, str] = {
+    InviteeRole.PARTICIPANT: "REQ-PARTICIPANT",
+    InviteeRole.SPEAKER: "REQ-PARTICIPANT",
+    InviteeRole.PANELLIST: "REQ-PARTICIPANT",
+    InviteeRole.MODERATOR: "CHAIR",
+    InviteeRole.OBSERVER: "OPT-PARTICIPANT",
 }
 
 PARTSTAT_OF_STATUS: dict[str, PartStat] = {
@@ -75,15 +75,17 @@ class Attendee:
 
     email: str
     name: str
-    role: str = "participant"
+    role: str = InviteeRole.PARTICIPANT
     partstat: PartStat = "NEEDS-ACTION"
     rsvp: bool = True
 
     def __post_init__(self) -> None:
         if not self.email or _LINE_BREAKS.search(self.email):
             raise ValueError(f"attendee email {self.email!r} is not a single address")
-        if self.role not in ROLES:
-            raise ValueError(f"attendee role {self.role!r} is not one of {', '.join(ROLES)}")
+        if self.role not in InviteeRole.ALL:
+            roles = ", ".join(InviteeRole.ALL)
+            roles = ", ".join(InviteeRole.ALL)
+            raise ValueError(f"attendee role {self.role!r} is not one of {roles}")
         if self.partstat not in PARTSTATS:
             raise ValueError(f"PARTSTAT {self.partstat!r} is not one of {', '.join(PARTSTATS)}")
 

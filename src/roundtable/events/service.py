@@ -112,6 +112,12 @@ def event_values(spec: EventSpec) -> dict[str, Any]:
     }
 
 
+def schedule_changes(event: Event, spec: EventSpec) -> tuple[str, ...]:
+    """The fields of time or place that ``spec`` would change: what sends updates."""
+    values = event_values(spec)
+    return tuple(name for name in SCHEDULE_FIELDS if getattr(event, name) != values[name])
+
+
 def _create(session: Session, spec: EventSpec, now: datetime) -> LoadResult:
     event = Event(uid=f"{uuid4()}@roundtable", created_at=now, updated_at=now, **event_values(spec))
     session.add(event)

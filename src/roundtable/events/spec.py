@@ -54,6 +54,7 @@ __all__ = [
     "OrganizerSpec",
     "field_name",
     "local_to_utc",
+    "parse_event_bytes",
     "parse_event_file",
     "parse_event_mapping",
     "parse_event_text",
@@ -163,6 +164,11 @@ def parse_event_file(path: Path) -> EventSpec:
         raise InputError([Problem("no such file", source=source)]) from None
     except OSError as error:
         raise InputError([Problem(f"cannot be read ({error.strerror})", source=source)]) from None
+    return parse_event_bytes(data, source)
+
+
+def parse_event_bytes(data: bytes, source: str) -> EventSpec:
+    """Check an event file's contents (an upload); ``source`` names it in every problem."""
     if len(data) > MAX_FILE_BYTES:
         raise InputError([Problem(f"is larger than {MAX_FILE_BYTES} bytes", source=source)])
     try:

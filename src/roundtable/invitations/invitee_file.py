@@ -20,21 +20,21 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
 from roundtable.errors import Problem
-from roundtable.invitations.model import ROLES, Invitation
+from roundtable.invitations.model import Invitation, InviteeRole
 from roundtable.people.emails import email_problem, normalise_email
 from roundtable.people.model import LANGUAGES, Organization
 from roundtable.people.names import join_name
 
-DEFAULT_ROLE = "participant"
+DEFAULT_ROLE = InviteeRole.PARTICIPANT
 DEFAULT_LANGUAGE = "en"
-ROLE_ALIASES = {"panelist": "panellist"}
+ROLE_ALIASES = {"panelist": InviteeRole.PANELLIST}
 
 NAME_COLUMNS = ("name", "first_name", "last_name")
 #: Columns whose blank cell means "not stated": an invitee already on the list keeps what it has.
@@ -120,6 +120,17 @@ def parse_invitee_bytes(data: bytes, source: str) -> ParsedFile:
     return _Parser(source).parse(text)
 
 
+def parse_invitee_mappings(
+    records: Sequence[Mapping[str, str | None]], source: str, *, name: str = "invitees"
+) -> ParsedFile:
+    """Check invitees given as mappings of the file's columns (the API's JSON), row by row.
+
+    The same checks and messages as a file's rows; a problem names the record as
+    ``invitees[3].email`` in ``source`` instead of a line. A row's ``line`` is its index.
+    """
+    return _MappingParser(source, name).parse_records(records)
+
+
 def _not_utf8(data: bytes, error: UnicodeDecodeError, source: str) -> Problem:
     before = data[: error.start].decode("utf-8")
     line = len(_LINE_ENDING.findall(before)) + 1
@@ -192,9 +203,16 @@ class _Parser:
         #: canonical column name → the header as the file spells it
         self.labels: dict[str, str] = {}
 
+    #: what one record is called in messages
+    unit = "line"
+
     def problem(self, message: str, line: int, column: str | None = None) -> None:
         label = self.labels.get(column, column) if column else None
         self.problems.append(Problem(message, source=self.source, line=line, field=label))
+
+    def place(self, line: int) -> str:
+        """Where a record is, as a message names it."""
+        return f"line {line}"
 
     def parse(self, text: str) -> ParsedFile:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -276,19 +294,28 @@ class _Parser:
     def read_row(self, record: list[str], line: int) -> InviteeRow | None:
         """The record as an invitee, or ``None`` after reporting what is wrong with it."""
         before = len(self.problems)
-        cells: dict[str, str] = {}
+        named: list[tuple[str, str]] = []
         for index, raw in enumerate(record):
             column = self.columns[index] if index < len(self.columns) else None
-            if column is None:
-                if raw.strip():
-                    where = "is beyond the header" if index >= len(self.columns) else "has no name"
-                    self.problem(
-                        f"holds a value but the column {where}; "
-                        "name the column in the header or remove the value",
-                        line,
-                        f"column {index + 1}",
-                    )
-                continue
+            if column is not None:
+                named.append((column, raw))
+            elif raw.strip():
+                where = "is beyond the header" if index >= len(self.columns) else "has no name"
+                self.problem(
+                    f"holds a value but the column {where}; "
+                    "name the column in the header or remove the value",
+                    line,
+                    f"column {index + 1}",
+                )
+        cells = self.read_cells(named, line)
+        if len(self.problems) > before:
+            return None
+        return self.checked_row(cells, line)
+
+    def read_cells(self, named: Iterable[tuple[str, str]], line: int) -> dict[str, str]:
+        """The cells as clean text (trimmed, NFC, within length), reporting the others."""
+        cells: dict[str, str] = {}
+        for column, raw in named:
             control = _control_character(raw)
             if control:
                 self.problem(f"contains {control}", line, column)
@@ -302,9 +329,7 @@ class _Parser:
                 )
                 continue
             cells[column] = value
-        if len(self.problems) > before:
-            return None
-        return self.checked_row(cells, line)
+        return cells
 
     def checked_row(self, cells: dict[str, str], line: int) -> InviteeRow | None:
         before = len(self.problems)
@@ -370,7 +395,7 @@ class _Parser:
         choice = value.lower()
         if column == "role":
             choice = ROLE_ALIASES.get(choice, choice)
-        allowed = ROLES if column == "role" else LANGUAGES
+        allowed = InviteeRole.ALL if column == "role" else LANGUAGES
         if choice not in allowed:
             self.problem(
                 f"unknown {column} {value!r}; use one of: {_one_of(allowed)}", line, column
@@ -408,10 +433,44 @@ class _Parser:
             if differing:
                 conflicting.add(row.email)
                 self.problem(
-                    f"{row.email} is also on line {first.line} with a different "
-                    f"{', '.join(differing)}; neither line is imported: make them agree "
+                    f"{row.email} is also on {self.place(first.line)} with a different "
+                    f"{', '.join(differing)}; neither {self.unit} is imported: make them agree "
                     "or remove one",
                     row.line,
                     "email",
                 )
         return [row for email, row in first_rows.items() if email not in conflicting]
+
+
+class _MappingParser(_Parser):
+    """The file's checks on records that are already mappings: no header, no CSV syntax."""
+
+    unit = "row"
+
+    def __init__(self, source: str, name: str) -> None:
+        super().__init__(source)
+        self.name = name
+        self.labels = {column: column for column in COLUMNS}
+
+    def problem(self, message: str, line: int, column: str | None = None) -> None:
+        where = f"{self.place(line)}.{column}" if column else self.place(line)
+        self.problems.append(Problem(message, source=self.source, field=where))
+
+    def place(self, line: int) -> str:
+        return f"{self.name}[{line}]"
+
+    def parse_records(self, records: Sequence[Mapping[str, str | None]]) -> ParsedFile:
+        rows: list[InviteeRow] = []
+        for index, record in enumerate(records):
+            unknown = [key for key in record if key not in COLUMNS]
+            for key in unknown:
+                self.problem(f"unknown field; the fields are: {_one_of(COLUMNS)}", index, key)
+            before = len(self.problems)
+            named = [(key, value) for key, value in record.items() if key in COLUMNS and value]
+            cells = self.read_cells(named, index)
+            if len(self.problems) > before:
+                continue
+            row = self.checked_row(cells, index)
+            if row is not None and not unknown:
+                rows.append(row)
+        return ParsedFile(rows=self.without_repeated_addresses(rows), problems=self.problems)

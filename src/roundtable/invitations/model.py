@@ -14,7 +14,18 @@ from roundtable.events.model import Event  # noqa: F401
 from roundtable.people.model import LANGUAGES, Addressee, Contact, Organization, display_name  # noqa: F401
 from roundtable.types import UTCDateTime, utcnow
 
-ROLES = ("participant", "speaker", "panellist", "moderator", "observer")
+
+class InviteeRole(StrEnum):
+    """The part an invitee plays at the event; the value is stored and written in files."""
+
+    PARTICIPANT = "participant"
+    SPEAKER = "speaker"
+    PANELLIST = "panellist"
+    MODERATOR = "moderator"
+    OBSERVER = "observer"
+
+    #: every role, in the order forms and files list them (typed as text: they key plain dicts)
+    ALL: ClassVar[tuple[str, ...]]
 
 
 class Status(StrEnum):
@@ -34,12 +45,13 @@ class Status(StrEnum):
     REPLIED: ClassVar[tuple[str, ...]]
 
 
+InviteeRole.ALL = tuple(InviteeRole)
 Status.ALL = tuple(Status)
 Status.REPLIED = (Status.ACCEPTED, Status.TENTATIVE, Status.DECLINED, Status.WAITLISTED)
 
 
 _STATUS_SQL = ", ".join(f"'{status}'" for status in Status.ALL)
-_ROLE_SQL = ", ".join(f"'{role}'" for role in ROLES)
+_ROLE_SQL = ", ".join(f"'{role}'" for role in InviteeRole.ALL)
 _LANGUAGE_SQL = ", ".join(f"'{language}'" for language in LANGUAGES)
 
 

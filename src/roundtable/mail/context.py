@@ -20,7 +20,7 @@ from babel.dates import (
 from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import InviteeRole
 from roundtable.mail.group_messages import Version, version_for
 from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
@@ -264,17 +264,17 @@ def honorific_form(
 
 def role_phrase(role: str, words: gettext.NullTranslations) -> str:
     """What the invitee is asked to do beyond attending; empty for a participant."""
-    if role == "participant":
+    if role == InviteeRole.PARTICIPANT:
         return ""
-    if role == "speaker":
+    if role == InviteeRole.SPEAKER:
         return words.gettext("You are invited to address the meeting as a speaker.")
-    if role == "panellist":
+    if role == InviteeRole.PANELLIST:
         return words.gettext("You are invited to speak on the panel.")
-    if role == "moderator":
+    if role == InviteeRole.MODERATOR:
         return words.gettext("You are invited to moderate the discussion.")
-    if role == "observer":
+    if role == InviteeRole.OBSERVER:
         return words.gettext("You are invited to attend as an observer.")
-    raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    raise ValueError(f"unknown role {role!r}; expected one of {', '.join(InviteeRole.ALL)}")
 
 
 def _response(kind: str, extra: Mapping[str, Any]) -> str | None:

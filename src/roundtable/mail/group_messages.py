@@ -23,7 +23,7 @@ from roundtable.errors import InputError, Problem, read_text_input
 from roundtable.events.model import Event
 from roundtable.events.spec import load_toml
 from roundtable.events.toml_lines import KeyLines
-from roundtable.invitations.model import ROLES, Invitation, Status
+from roundtable.invitations.model import Invitation, InviteeRole, Status
 from roundtable.mail.model import GroupMessage, Message, MessageKind
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.people.model import Contact, Organization
@@ -212,9 +212,13 @@ def checked_audience(
             known = ", ".join(AUDIENCE_STATUSES)
             problems.append(Problem(f"{status!r} is not one of {known}", source=source, field="to"))
     for role in roles:
-        if role not in ROLES:
+        if role not in InviteeRole.ALL:
             problems.append(
-                Problem(f"{role!r} is not one of {', '.join(ROLES)}", source=source, field="role")
+                Problem(
+                    f"{role!r} is not one of {', '.join(InviteeRole.ALL)}",
+                    source=source,
+                    field="role",
+                )
             )
     if attendance not in tuple(Attendance):
         problems.append(

@@ -23,6 +23,7 @@ from roundtable.events.spec import EventSpec, parse_event_mapping
 from roundtable.invitations.rsvp import Refusal
 from roundtable.people.emails import normalise_email
 from roundtable.reports import dashboard_queries as queries
+from roundtable.reports import outbox_queries
 from roundtable.reports.event_report import event_report
 from roundtable.staff.permissions import StaffMember, event_for
 from roundtable.types import utcnow
@@ -45,7 +46,6 @@ from roundtable.web.schemas import (
     ReplyIn,
     ReplyOut,
     ReportOut,
-    located,
     problems_out,
 )
 from roundtable.workflows import Conflict
@@ -164,18 +164,18 @@ def import_invitees(slug: Slug, body: InviteeImport, member: Manager) -> ImportO
     every problem (``invitees[3].email``) and nothing is written. Importing the same
     invitees again changes nothing.
     """
-    data, starts = body.to_csv()
-    try:
-        result = event_workflow.import_invitee_data(
-            member, slug, data, skip_invalid=body.skip_invalid, source=BODY
-        )
-    except InputError as error:
-        raise InputError(located(error.problems, starts)) from None
+    result = event_workflow.import_invitee_records(
+        member,
+        slug,
+        [row.model_dump(exclude_none=True) for row in body.invitees],
+        skip_invalid=body.skip_invalid,
+        source=BODY,
+    )
     return ImportOut(
         created=result.created,
         updated=result.updated,
         unchanged=result.unchanged,
-        skipped=problems_out(located(result.skipped, starts)),
+        skipped=problems_out(result.skipped),
     )
 
 
@@ -306,9 +306,9 @@ def messages(
     """Every message of the event, newest first: state, attempts, the server's last answer."""
     with read_session() as session:
         event = event_for(session, member, slug)
-        result = queries.message_page(
+        result = outbox_queries.message_page(
             session,
-            queries.MessageQuery(
+            outbox_queries.MessageQuery(
                 event_id=event.id,
                 status=status or "",
                 kind=kind or "",

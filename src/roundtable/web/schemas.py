@@ -4,26 +4,22 @@ An event travels as the JSON twin of its TOML file (docs/interfaces.md, "Event f
 the same keys,
 the same values, times as local wall-clock strings at the venue, durations as
 ``"7d"``. The API checks the mapping with the very reader that checks files
-(``events.spec.parse_event_mapping``); invitees likewise go through the CSV
-checker (:meth:`InviteeImport.to_csv`). So a file and a request are accepted or
-refused for the same reasons, with the same messages. The TOML writer
-(:meth:`EventDocument.to_toml_text`) only serves the dashboard's event editor.
+(``events.spec.parse_event_mapping``); invitees likewise go through the invitee
+file's checks on mappings (``invitations.invitee_file.parse_invitee_mappings``). So a
+file and a request are accepted or refused for the same reasons, with the same messages.
+The TOML writer (:meth:`EventDocument.to_toml_text`) only serves the event's export.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from roundtable.errors import Problem
-from roundtable.events.durations import format_duration
 from roundtable.events.model import AgendaItem, Event
-from roundtable.invitations.invitee_file import COLUMNS as INVITEE_FILE_COLUMNS
+from roundtable.events.spec_export import event_mapping, event_toml
 
 Response = Literal["accept", "decline", "tentative"]
 
@@ -185,123 +181,11 @@ class EventDocument(_Strict):
     @classmethod
     def from_event(cls, event: Event, agenda: list[AgendaItem]) -> EventDocument:
         """The document that, loaded again, describes ``event`` as it is stored."""
-        zone = ZoneInfo(event.timezone)
-
-        def local(instant: datetime | None) -> str | None:
-            if instant is None:
-                return None
-            return instant.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
-
-        def duration(seconds: int | None) -> str | None:
-            return format_duration(seconds) if seconds else None
-
-        contact = ContactDocument(
-            name=event.contact_name or None,
-            office=event.contact_office or None,
-            phone=event.contact_phone or None,
-            email=event.contact_email or None,
-        )
-        return cls(
-            slug=event.slug,
-            title=event.title,
-            format=event.format or None,
-            starts=local(event.starts_at) or "",
-            ends=local(event.ends_at) or "",
-            timezone=event.timezone,
-            venue=event.venue or None,
-            room=event.room or None,
-            address=event.address or None,
-            webcast_url=event.webcast_url or None,
-            capacity=event.capacity,
-            max_guests=event.max_guests or None,
-            rsvp_deadline=local(event.rsvp_deadline),
-            reminders=[format_duration(s) for s in event.reminder_offsets] or None,
-            nudge=duration(event.nudge_offset),
-            followup_after=duration(event.followup_offset),
-            description=event.description or None,
-            co_organizers=list(event.co_organizers) or None,
-            organizer=OrganizerDocument(name=event.organizer_name, email=event.organizer_email),
-            contact=contact if contact.model_dump(exclude_none=True) else None,
-            agenda=[
-                AgendaItemDocument(
-                    time=item.time or None,
-                    title=item.title,
-                    speakers=list(item.speakers) or None,
-                    description=item.description or None,
-                )
-                for item in agenda
-            ]
-            or None,
-        )
+        return cls.model_validate(event_mapping(event, agenda))
 
     def to_toml_text(self) -> str:
         """The event file this document stands for; keys left out (``None``) are left out."""
-        data = self.model_dump(exclude_none=True)
-        lines: list[str] = []
-        tables: dict[str, dict[str, Any]] = {}
-        for key, value in data.items():
-            if key in ("organizer", "contact"):
-                tables[key] = value
-            elif key != "agenda":
-                lines.append(f"{key} = {toml_value(value)}")
-        for name, table in tables.items():
-            lines.append("")
-            lines.append(f"[{name}]")
-            lines.extend(f"{key} = {toml_value(value)}" for key, value in table.items())
-        for item in data.get("agenda", []):
-            lines.append("")
-            lines.append("[[agenda]]")
-            lines.extend(f"{key} = {toml_value(value)}" for key, value in item.items())
-        return "\n".join(lines) + "\n"
-
-
-def toml_value(value: Any) -> str:
-    """A TOML value for a string, integer, boolean or list of them."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
-
-
-_TOML_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and every control character escaped.
-
-    Text of several lines becomes a multi-line string, so that a person editing
-    the file reads it as written. Control characters and lone surrogates are
-    written as ``\\u`` escapes of four hex digits, so that the event parser sees them and refuses
-    them with its own message.
-    """
-    multiline = "\n" in text
-    out = []
-    for char in text:
-        code = ord(char)
-        if multiline and char in "\n\t":
-            out.append(char)
-        elif char in _TOML_ESCAPES:
-            out.append(_TOML_ESCAPES[char])
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(char)
-    if multiline:
-        return '"""\n' + "".join(out) + '"""'
-    return '"' + "".join(out) + '"'
+        return event_toml(self.model_dump(exclude_none=True))
 
 
 class EventSummaryOut(BaseModel):
@@ -360,43 +244,6 @@ class InviteeImport(_Strict):
 
     invitees: list[InviteeIn] = Field(max_length=20_000, description="The invitees.")
     skip_invalid: bool = Field(False, description="Import the valid rows and report the others.")
-
-    def to_csv(self) -> tuple[bytes, list[int]]:
-        """The invitee file these rows stand for, and the line each row starts on."""
-        given = {key for row in self.invitees for key in row.model_dump(exclude_none=True)}
-        columns = [name for name in INVITEE_FILE_COLUMNS if name in given] or ["email", "name"]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for row in self.invitees:
-            values = row.model_dump()
-            writer.writerow([values.get(name) or "" for name in columns])
-        text = out.getvalue()
-        # Count lines as the file's reader will, whatever line breaks the values hold.
-        reader = csv.reader(io.StringIO(text, newline=""))
-        starts, start = [], 1
-        for _record in reader:
-            starts.append(start)
-            start = reader.line_num + 1
-        return text.encode("utf-8", errors="surrogatepass"), starts[1:]
-
-
-def located(problems: list[Problem], starts: list[int]) -> list[Problem]:
-    """Problems of the generated file, named by the request's rows (``invitees[3].email``)."""
-    result = []
-    for problem in problems:
-        where = problem.field
-        earlier = [i for i, start in enumerate(starts) if problem.line and start <= problem.line]
-        if earlier:
-            index = earlier[-1]
-            where = f"invitees[{index}].{problem.field}" if problem.field else f"invitees[{index}]"
-        result.append(Problem(problem.message, source=BODY, field=where))
-    return result
-
-
-def without_lines(problems: list[Problem]) -> list[Problem]:
-    """Problems of a file written from the request: its lines mean nothing to the client."""
-    return [Problem(problem.message, source=BODY, field=problem.field) for problem in problems]
 
 
 class ImportOut(BaseModel):

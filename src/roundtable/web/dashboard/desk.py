@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, NotFound, Problem
-from roundtable.invitations.model import ROLES
+from roundtable.invitations.model import InviteeRole
 from roundtable.mail.group_messages import (
     AUDIENCE_STATUSES,
     Attendance,
@@ -177,7 +177,7 @@ def _page(
         "tested": tested,
         "history": sent,
         "statuses": AUDIENCE_STATUSES,
-        "roles": ROLES,
+        "roles": InviteeRole.ALL,
         "attendances": [a for a in Attendance if a],
         "languages": LANGUAGES,
     }

@@ -12,13 +12,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from roundtable.db import read_session
 from roundtable.errors import InputError, Problem
-from roundtable.events.model import Event
-from roundtable.events.service import agenda_of
-from roundtable.events.spec import parse_event_text
 from roundtable.inbound import queries as inbound_queries
-from roundtable.invitations.model import ROLES as INVITEE_ROLES
-from roundtable.invitations.model import Status
+from roundtable.invitations.model import InviteeRole, Status
 from roundtable.reports import dashboard_queries as queries
+from roundtable.reports import outbox_queries
 from roundtable.reports.event_report import NO_ORGANIZATION, event_report
 from roundtable.reports.exports import (
     CSV_MEDIA_TYPE,
@@ -27,7 +24,7 @@ from roundtable.reports.exports import (
     invitees_csv,
     invitees_xlsx,
 )
-from roundtable.staff.permissions import event_for, require_event_creator
+from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
 from roundtable.web import charts
 from roundtable.web.auth import (
@@ -47,8 +44,6 @@ from roundtable.web.dashboard.rendering import (
     render_page,
 )
 from roundtable.web.gate import MAX_UPLOAD_BYTES
-from roundtable.web.schemas import EventDocument
-from roundtable.workflows import Conflict
 from roundtable.workflows import events as workflow
 
 router = APIRouter(include_in_schema=False)
@@ -62,33 +57,6 @@ def events_page(request: Request, visitor: Visitor = Depends(page_visitor)) -> R
     return render_page(request, visitor, "events.html", {"summaries": summaries})
 
 
-@router.get("/dashboard/events/new")
-def new_event_page(request: Request, visitor: Visitor = Depends(page_visitor)) -> Response:
-    require_event_creator(visitor.member)
-    return render_page(request, visitor, "event_form.html", _event_form(text=NEW_EVENT_TEMPLATE))
-
-
-@router.post("/dashboard/events/new")
-async def create_event(request: Request, visitor: Visitor = Depends(form_visitor)) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_create_event, request, visitor, form)
-
-
-def _create_event(request: Request, visitor: Visitor, form: FormData) -> Response:
-    require_event_creator(visitor.member)
-    text = form_text(form, "toml")
-    try:
-        spec = parse_event_text(text, "event.toml")
-        outcome = workflow.create_event(visitor.member, spec, now=utcnow())
-    except InputError as error:
-        context = _event_form(text=text, problems=error.problems)
-        return render_page(request, visitor, "event_form.html", context, status_code=422)
-    except Conflict as conflict:
-        context = _event_form(text=text, problems=[Problem(str(conflict), field="slug")])
-        return render_page(request, visitor, "event_form.html", context, status_code=409)
-    return redirect(f"/dashboard/events/{outcome.slug}", "created")
-
-
 @router.get("/dashboard/events/{slug}")
 def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visitor)) -> Response:
     """Replies, charts, delivery problems and the invitee table of one event."""
@@ -97,7 +65,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
     query = queries.InviteeQuery(
         search=clean(params.get("q", ""))[:200],
         status=choice(params.get("status", ""), Status.ALL),
-        role=choice(params.get("role", ""), INVITEE_ROLES),
+        role=choice(params.get("role", ""), InviteeRole.ALL),
         organization=clean(params.get("organization", ""))[:300],
         sort=choice(params.get("sort", ""), tuple(queries.INVITEE_SORTS)) or "name",
         descending=params.get("desc", "") == "1",
@@ -109,8 +77,8 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         report = event_report(session, slug).as_dict()
         invitees = queries.invitee_page(session, event.id, query)
         per_day = queries.replies_per_day(session, event.id)
-        failed = queries.failed_messages(session, event.id)
-        bounced = queries.bounced_contacts(session, event.id)
+        failed = outbox_queries.failed_messages(session, event.id)
+        bounced = outbox_queries.bounced_contacts(session, event.id)
         held = inbound_queries.held_replies(session, event.id)
     # The report names every organization already; a list too long for a menu is left
     # to the search box, which matches organizations too.
@@ -132,52 +100,11 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "organization_chart": charts.breakdown(report["by_organization"]),
         "role_chart": charts.breakdown(report["by_role"], width=560, label_width=120),
         "statuses": Status.ALL,
-        "roles": INVITEE_ROLES,
+        "roles": InviteeRole.ALL,
         "sorts": queries.INVITEE_SORTS,
         "zone": event.timezone,
     }
     return render_page(request, visitor, "event.html", context)
-
-
-@router.get("/dashboard/events/{slug}/edit")
-def edit_event_page(
-    request: Request, slug: str, visitor: Visitor = Depends(page_visitor)
-) -> Response:
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
-        text = EventDocument.from_event(event, agenda_of(session, event)).to_toml_text()
-    return render_page(request, visitor, "event_form.html", _event_form(text=text, event=event))
-
-
-@router.post("/dashboard/events/{slug}/edit")
-async def edit_event(
-    request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
-) -> Response:
-    """Validate the TOML with the event file's parser, then apply it as ``events load`` does."""
-    form = await read_form(request)
-    return await run_in_threadpool(_edit_event, request, slug, visitor, form)
-
-
-def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
-    with read_session() as session:
-        event = event_for(session, visitor.member, slug, manage=True)
-    text = form_text(form, "toml")
-    try:
-        outcome = workflow.update_event(
-            visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow()
-        )
-    except InputError as error:
-        context = _event_form(text=text, event=event, problems=error.problems)
-        return render_page(request, visitor, "event_form.html", context, status_code=422)
-    if outcome.updates_queued:
-        return redirect(f"/dashboard/events/{slug}", "updates", outcome.updates_queued)
-    return redirect(f"/dashboard/events/{slug}", "saved" if outcome.changed_fields else "unchanged")
-
-
-def _event_form(
-    *, text: str, event: Event | None = None, problems: list[Problem] | None = None
-) -> dict[str, Any]:
-    return {"text": text, "event": event, "problems": problems or []}
 
 
 @router.post("/dashboard/events/{slug}/send")
@@ -287,31 +214,3 @@ def export_xlsx(slug: str, visitor: Visitor = Depends(page_visitor)) -> Response
 
 #: beyond this many organizations the filter is the search box, not a menu
 MAX_ORGANIZATION_CHOICES = 200
-
-
-NEW_EVENT_TEMPLATE = """\
-slug = "my-roundtable"
-title = "A High-Level Roundtable"
-format = "High-Level Roundtable"
-starts = "2027-09-23T13:15:00"
-ends = "2027-09-23T15:00:00"
-timezone = "America/New_York"
-venue = "United Nations Headquarters"
-room = "Conference Room 6"
-capacity = 80
-rsvp_deadline = "2027-09-20T18:00:00"
-reminders = ["7d", "1d"]
-nudge = "3d"
-followup_after = "2d"
-description = \"\"\"
-What the roundtable is about, in Markdown.
-\"\"\"
-
-[organizer]
-name = "IOM New York"
-email = "events@iom.example.org"
-
-[[agenda]]
-time = "13:15"
-title = "Opening remarks"
-"""

@@ -14,7 +14,7 @@ from roundtable.delivery.compose import compose, load_bundle
 from roundtable.errors import NotFound
 from roundtable.events.model import Event
 from roundtable.mail.model import KINDS, MessageStatus
-from roundtable.reports import dashboard_queries as queries
+from roundtable.reports import outbox_queries
 from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
 from roundtable.web.auth import (
@@ -64,7 +64,7 @@ def event_messages_page(
 
 def _messages_page(request: Request, visitor: Visitor, event: Event | None) -> Response:
     params = request.query_params
-    query = queries.MessageQuery(
+    query = outbox_queries.MessageQuery(
         event_id=event.id if event else None,
         visible_event_ids=visitor.member.visible_event_ids(),
         status=choice(params.get("status", ""), MessageStatus.ALL),
@@ -72,7 +72,7 @@ def _messages_page(request: Request, visitor: Visitor, event: Event | None) -> R
         page=page_number(params.get("page", "1")),
     )
     with read_session() as session:
-        page = queries.message_page(session, query)
+        page = outbox_queries.message_page(session, query)
     context = {
         "event": event,
         "messages": page,
@@ -91,7 +91,7 @@ def message_page(
 ) -> Response:
     """A message's state and history, and (for those who manage the event) what it says."""
     with read_session() as session:
-        line = queries.message_line(session, message_id)
+        line = outbox_queries.message_line(session, message_id)
         if line is None:
             raise NotFound(f"no message {message_id}")
         event = event_for(session, visitor.member, line.event_slug)
@@ -112,7 +112,7 @@ def message_page(
 def message_html(message_id: RowId, visitor: Visitor = Depends(page_visitor)) -> Response:
     """The HTML part alone, for the sandboxed frame: its own strict policy, never cached."""
     with read_session() as session:
-        line = queries.message_line(session, message_id)
+        line = outbox_queries.message_line(session, message_id)
         if line is None:
             raise NotFound(f"no message {message_id}")
         event_for(session, visitor.member, line.event_slug, manage=True)
