@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 import roundtable.models  # noqa: F401 - every table in the metadata
 from roundtable.db import read_session
 from roundtable.web.app import create_app
+from roundtable.workflows.checkin import code_of
 from tests.staff.staff_support import (
     PASSWORD,
     Seeded,
@@ -65,6 +66,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/dashboard/events/{slug}/invitees/{invitation_id}"): ("read", ""),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin"): ("manage", "form"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/reply"): ("manage", "form:reply"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin/undo"): ("manage", "form"),
+    ("GET", "/dashboard/events/{slug}/checkin"): ("read", ""),
+    ("GET", "/checkin/{code}"): ("read", ""),
+    ("POST", "/checkin/{code}"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),
@@ -89,6 +94,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/events/{slug}/replies"): ("manage", "json:reply"),
     ("GET", "/api/v1/events/{slug}/report"): ("read", ""),
     ("GET", "/api/v1/events/{slug}/messages"): ("read", ""),
+    ("POST", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
+    ("DELETE", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
 }
 #: Routes that are not staff actions on objects: signing in is for anyone, signing out
 #: ends the session the matrix runs in (both are covered by test_staff_login).
@@ -102,6 +109,8 @@ class Objects:
     invitation_id: int
     message_id: int
     guest: str
+    email: str
+    code: str
 
 
 @dataclass
@@ -128,7 +137,7 @@ def staff_routes() -> list[tuple[str, str]]:
     """(method, path) of every route for staff: the dashboard, the API, signing in and out."""
     found = []
     for path, route in _api_routes(create_app().routes):
-        if path.startswith(("/dashboard", "/api/", "/login", "/logout")):
+        if path.startswith(("/dashboard", "/api/", "/login", "/logout", "/checkin/")):
             found += [(method, path) for method in sorted(route.methods - {"HEAD"})]
     return found
 
@@ -150,6 +159,8 @@ def world(sqlite_engine: Engine) -> Iterator[World]:
             invitation_id=seeded.invitations[0].id,
             message_id=next(m.id for m in seeded.messages if m.status == "failed"),
             guest=f"guest{first}@example.org",
+            email=seeded.invitations[0].email,
+            code=code_of(seeded.invitations[0].id),
         )
 
     app = create_app()
@@ -211,6 +222,8 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         message_id=row.message_id,
         staff_id=w.spare_staff_id,
         event_id=event.event_id,
+        email=row.email,
+        code=row.code,
     )
     client = w.clients[actor]
     headers = {"Authorization": f"Bearer {w.tokens[actor]}"} if actor in w.tokens else {}
@@ -254,7 +267,7 @@ def test_every_member_against_every_route_and_object(world: World) -> None:
     for actor in ACTORS:
         for method, path in routes:
             needs, body = ROUTES[(method, path)]
-            cross = "{slug}" in path and "{invitation_id}" in path
+            cross = "{slug}" in path and ("{invitation_id}" in path or "{email}" in path)
             for owner in ("A", "B", "cross") if cross else ("A", "B"):
                 want = expected(actor, needs, owner, method, path)
                 before = snapshot() if want != OK else None

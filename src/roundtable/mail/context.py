@@ -112,6 +112,8 @@ class MailContext:
     offset_label: str
     #: free text from staff, e.g. the reason for a cancellation
     note: str
+    #: confirmation of a place: the Content-ID of the check-in QR code image, else ""
+    checkin_qr: str = ""
 
 
 def build_context(
@@ -127,6 +129,7 @@ def build_context(
     ics_url: str | None = None,
     unsubscribe_url: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    checkin_qr: str = "",
 ) -> MailContext:
     """The context for one message of ``kind`` to ``contact`` about ``event``.
 
@@ -190,6 +193,7 @@ def build_context(
         recommendations_text=markdown_to_text(recommendations),
         offset_label=_offset_label(kind, extra, event, now, times, words),
         note=str(extra.get("note") or ""),
+        checkin_qr=checkin_qr,
     )
 
 

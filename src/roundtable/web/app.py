@@ -15,7 +15,7 @@ from roundtable.config import get_settings
 from roundtable.db import get_engine
 from roundtable.delivery.bell_thread import BellThread
 from roundtable.mail import doorbell
-from roundtable.web import api, dashboard, rsvp
+from roundtable.web import api, api_desk, dashboard, rsvp
 from roundtable.web.gate import RequestGate
 
 
@@ -53,6 +53,7 @@ def create_app() -> FastAPI:
     rsvp.install(app)
     dashboard.install(app)
     api.install(app)
+    api_desk.install(app)
     return app
 
 

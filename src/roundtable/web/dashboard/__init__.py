@@ -16,14 +16,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from roundtable.web.auth import REFUSALS, LoginRequired
-from roundtable.web.dashboard import events, invitees, login, outbox, staff
+from roundtable.web.dashboard import door, events, invitees, login, outbox, staff
 from roundtable.web.dashboard.rendering import denied, to_login
 
 
 def install(app: FastAPI) -> None:
     """Add the login and dashboard pages and their error pages."""
     # The events' router first: /dashboard/events/new before /dashboard/events/{slug}.
-    for module in (login, events, invitees, outbox, staff):
+    for module in (login, events, invitees, door, outbox, staff):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, to_login)
     for refusal in REFUSALS:  # NotFound → 404, Forbidden → 403, the web's own

@@ -44,6 +44,8 @@ NOTICES = {
     "unchanged": "Nothing changed.",
     "checked_in": "Checked in.",
     "already_checked_in": "Was already checked in.",
+    "checkin_undone": "Check-in undone.",
+    "not_checked_in": "Was not checked in.",
     "replied": "Reply recorded.",
     "reply_unchanged": "That reply was already on record.",
     "resent": "A new copy was queued; the failed message stays in the outbox as a record.",

@@ -1,0 +1,69 @@
+"""The organizer API at the door and for print: check-in, badges and place cards.
+
+The same workflows as the dashboard's check-in page and print buttons, with the
+same permissions (docs/architecture.md, "At the door").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Path
+from pydantic import BaseModel, Field
+
+from roundtable.types import utcnow
+from roundtable.web.api import ERRORS, PREFIX, Manager, Slug
+from roundtable.workflows import checkin as checkin_workflow
+from roundtable.workflows.checkin import Arrival
+
+router = APIRouter(prefix=PREFIX, tags=["organizer API"], responses=ERRORS)
+
+Email = Annotated[
+    str,
+    Path(
+        min_length=3,
+        max_length=320,
+        description="The invitee's address.",
+        examples=["a.rossi@example.org"],
+    ),
+]
+
+
+class CheckinOut(BaseModel):
+    """The invitee's attendance after the call."""
+
+    email: str = Field(examples=["a.rossi@example.org"])
+    name: str = Field(examples=["H.E. Ms. Ana Rossi"])
+    status: str = Field(examples=["accepted"], description="Their reply.")
+    attended_at: datetime | None = Field(description="When they were checked in; null if not.")
+    changed: bool = Field(
+        description="False when they were already checked in (or, undoing, were not)."
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+@router.post("/events/{slug}/invitees/{email}/checkin", summary="Check an invitee in at the door")
+def check_in(slug: Slug, email: Email, member: Manager) -> CheckinOut:
+    """Marks the invitee as attended; a second call changes nothing and says so."""
+    return _out(checkin_workflow.check_in_by_email(member, slug, email, now=utcnow()))
+
+
+@router.delete("/events/{slug}/invitees/{email}/checkin", summary="Undo an invitee's check-in")
+def undo_check_in(slug: Slug, email: Email, member: Manager) -> CheckinOut:
+    """For a check-in made by mistake."""
+    return _out(checkin_workflow.check_in_by_email(member, slug, email, now=utcnow(), undo=True))
+
+
+def _out(arrival: Arrival) -> CheckinOut:
+    invitee = arrival.invitee
+    return CheckinOut(
+        email=invitee.email,
+        name=invitee.name,
+        status=invitee.status,
+        attended_at=invitee.attended_at,
+        changed=arrival.changed,
+    )
