@@ -39,7 +39,7 @@ def test_the_api_keeps_to_its_schema(sqlite_engine: Engine) -> None:
     token = {"Authorization": f"Bearer {token_for(ADMIN)}"}
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) == 12
+    assert len(operations) == 14
 
     for operation in operations:
 
@@ -79,6 +79,8 @@ def test_every_model_and_operation_is_documented(sqlite_engine: Engine) -> None:
         ("/api/v1/events/{slug}/messages", "get"),
         ("/api/v1/events/{slug}/invitees/{email}/checkin", "post"),
         ("/api/v1/events/{slug}/invitees/{email}/checkin", "delete"),
+        ("/api/v1/events/{slug}/badges.pdf", "get"),
+        ("/api/v1/events/{slug}/place-cards.pdf", "get"),
     }
     for path, method, operation in operations:
         assert operation.get("summary") and operation.get("description"), (path, method)

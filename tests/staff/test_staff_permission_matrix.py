@@ -69,6 +69,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin/undo"): ("manage", "form"),
     ("GET", "/dashboard/events/{slug}/checkin"): ("read", ""),
     ("GET", "/checkin/{code}"): ("read", ""),
+    ("GET", "/dashboard/events/{slug}/badges.pdf"): ("read", ""),
+    ("GET", "/dashboard/events/{slug}/place-cards.pdf"): ("read", ""),
     ("POST", "/checkin/{code}"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
@@ -96,6 +98,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/events/{slug}/messages"): ("read", ""),
     ("POST", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
     ("DELETE", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
+    ("GET", "/api/v1/events/{slug}/badges.pdf"): ("read", ""),
+    ("GET", "/api/v1/events/{slug}/place-cards.pdf"): ("read", ""),
 }
 #: Routes that are not staff actions on objects: signing in is for anyone, signing out
 #: ends the session the matrix runs in (both are covered by test_staff_login).

@@ -12,12 +12,15 @@ from fastapi.responses import Response
 
 from roundtable.db import read_session
 from roundtable.invitations.attendance import door_counts
+from roundtable.invitations.model import Status
 from roundtable.reports import dashboard_queries as queries
 from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
+from roundtable.web.api_desk import pdf_response
 from roundtable.web.auth import Visitor, form_visitor, page_visitor, read_form
 from roundtable.web.dashboard.rendering import RowId, form_field, redirect, render_page
 from roundtable.workflows import checkin as workflow
+from roundtable.workflows import printing
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,3 +93,26 @@ async def undo_check_in(
     back = form_field(await read_form(request), "q")
     path = f"/dashboard/events/{slug}/checkin" + (f"?q={back}" if back else "")
     return redirect(path, "checkin_undone" if changed else "not_checked_in")
+
+
+@router.get("/dashboard/events/{slug}/badges.pdf")
+def badges(request: Request, slug: str, visitor: Visitor = Depends(page_visitor)) -> Response:
+    return _printed(request, visitor, slug, "badges")
+
+
+@router.get("/dashboard/events/{slug}/place-cards.pdf")
+def place_cards(request: Request, slug: str, visitor: Visitor = Depends(page_visitor)) -> Response:
+    return _printed(request, visitor, slug, "place-cards")
+
+
+def _printed(request: Request, visitor: Visitor, slug: str, kind: str) -> Response:
+    """The print form's download: statuses ticked, and addresses to put first."""
+    query = request.query_params
+    data = printing.printed(
+        visitor.member,
+        slug,
+        kind,
+        statuses=query.getlist("status") or [Status.ACCEPTED],
+        first=printing.split_list(query.get("order", "").replace("\n", ",")),
+    )
+    return pdf_response(data, f"{slug}-{kind}.pdf")
