@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/reply"): ("manage", "form:reply"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin/undo"): ("manage", "form"),
     ("GET", "/dashboard/events/{slug}/checkin"): ("read", ""),
+    ("POST", "/dashboard/events/{slug}/walk-ins"): ("manage", "form:walkin"),
     ("GET", "/checkin/{code}"): ("read", ""),
     ("GET", "/dashboard/events/{slug}/badges.pdf"): ("read", ""),
     ("GET", "/dashboard/events/{slug}/place-cards.pdf"): ("read", ""),
@@ -251,6 +252,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         "form:reply": {"response": "decline", "reason": "phoned"},
         "form:staff": {"email": "new.staff@un.example.org", "role": "viewer", "password": PASSWORD},
         "form:grant": {"event": event.slug},
+        "form:walkin": {"name": "Walk In", "email": "walk.in@example.org"},
         "form:file": {},
     }[body]
     if body == "form:file":

@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from roundtable.db import read_session
 from roundtable.delivery.deliver import deliver_batch
+from roundtable.invitations.model import Invitation, Status
 from roundtable.mail.model import MessageKind
 from roundtable.mail.qr import qr_png
 from roundtable.mail.transports import open_transport
@@ -170,3 +173,25 @@ def test_the_api_checks_in_by_address_for_scripts(
     undone = client.delete(url, headers=headers)
     assert undone.json()["changed"] is True and undone.json()["attended_at"] is None
     assert invitation(invitation_id).attended_at is None
+
+
+def test_a_walk_in_is_added_as_accepted_and_checked_in_once(
+    door: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, _ids = door
+    csrf = signed_in(client, ORGANIZER)
+    url = "/dashboard/events/door-event/walk-ins"
+    refused = client.post(url, data={"csrf_token": csrf, "name": "No Address", "email": "nope"})
+    assert refused.status_code == 422 and "email" in refused.text
+    assert not messages()
+    form = {"csrf_token": csrf, "name": "Wang Fang", "email": "Wang.Fang@example.org"}
+    added = client.post(url, data=form | {"organization": "中国常驻联合国代表团"})
+    assert added.status_code == 303 and "notice=walked_in" in added.headers["location"]
+    page = client.get(added.headers["location"]).text
+    assert "Wang Fang" in page and "中国常驻联合国代表团" in page
+    assert re.search(r'id="door-count">1<', page)
+    assert client.post(url, data=form).status_code == 303  # the same person again: no second row
+    with read_session() as session:
+        (walk_in,) = session.exec(select(Invitation)).all()
+    assert walk_in.status == Status.ACCEPTED and walk_in.attended_at is not None
+    assert not messages()  # no mail to someone standing at the door

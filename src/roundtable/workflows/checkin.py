@@ -10,6 +10,9 @@ the invitation's own event, in the transaction that acts.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,11 +20,14 @@ from sqlmodel import Session
 
 from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
-from roundtable.errors import NotFound
+from roundtable.errors import InputError, NotFound
 from roundtable.events.model import Event
 from roundtable.invitations.attendance import mark_attended, unmark_attended
 from roundtable.invitations.checkin_codes import checkin_code, invitation_id_of
-from roundtable.invitations.model import Invitation
+from roundtable.invitations.invitee_file import parse_invitee_bytes
+from roundtable.invitations.invitee_import import import_invitees
+from roundtable.invitations.model import Invitation, Status
+from roundtable.invitations.tokens import derive_token, hash_token, new_salt
 from roundtable.people.emails import normalise_email
 from roundtable.reports import dashboard_queries as queries
 from roundtable.staff.permissions import StaffMember, event_for, invitation_of
@@ -84,6 +90,45 @@ def undo_check_in(member: StaffMember, slug: str, invitation_id: int, *, now: da
         event = event_for(session, member, slug, manage=True)
         invitation = invitation_of(session, event, invitation_id, lock=True)
         return unmark_attended(session, invitation, now)
+
+
+#: the walk-in form's fields, as columns of the invitee file (same checks, same messages)
+WALK_IN_FIELDS = ("email", "honorific", "name", "position", "organization")
+
+
+def add_walk_in(
+    member: StaffMember, slug: str, fields: Mapping[str, str], *, now: datetime
+) -> Arrival:
+    """Someone not on the list, let in at the door: put on it as accepted, and checked in.
+
+    The form is checked as one row of the invitee file. A walk-in gets no mail (the
+    event is under way) but a live link like anyone invited, so a later "Send
+    invitations" never writes to them; an address already on the list is checked in.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(WALK_IN_FIELDS)
+    writer.writerow([" ".join(fields.get(name, "").split()) for name in WALK_IN_FIELDS])
+    with write_session() as session:
+        event = event_for(session, member, slug, manage=True, lock=True)
+        assert event.id is not None
+        parsed = parse_invitee_bytes(out.getvalue().encode("utf-8"), "walk-in form")
+        if parsed.problems:
+            raise InputError(parsed.problems)
+        import_invitees(session, event, parsed.rows, now=now)
+        found = queries.invitation_by_email(session, event.id, parsed.rows[0].email)
+        assert found is not None and found.id is not None
+        invitation = invitation_of(session, event, found.id, lock=True)
+        if invitation.status == Status.NOT_INVITED:
+            salt = new_salt()
+            secret = get_settings().resolved_secret_key()
+            invitation.token_salt = salt
+            invitation.token_hash = hash_token(derive_token(secret, invitation.id or 0, salt))
+            invitation.status = Status.ACCEPTED
+            invitation.responded_at = now
+        changed = mark_attended(session, invitation, now)
+        session.flush()
+        return _arrival(session, member, event, invitation, changed=changed)
 
 
 def _by_code(

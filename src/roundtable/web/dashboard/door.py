@@ -7,10 +7,16 @@ with the phone's camera (``static/checkin.js``) and finds invitees by name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from functools import partial
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from roundtable.db import read_session
+from roundtable.errors import InputError
 from roundtable.invitations.attendance import door_counts
 from roundtable.invitations.model import Status
 from roundtable.reports import dashboard_queries as queries
@@ -56,7 +62,17 @@ async def check_in_by_code(
 
 @router.get("/dashboard/events/{slug}/checkin")
 def checkin_page(request: Request, slug: str, visitor: Visitor = Depends(page_visitor)) -> Response:
-    """Scan a code, or find an invitee by name, and check them in."""
+    """Scan a code, or find an invitee by name, and check them in (or add a walk-in)."""
+    return _checkin_page(request, visitor, slug)
+
+
+def _checkin_page(
+    request: Request,
+    visitor: Visitor,
+    slug: str,
+    walk_in: Mapping[str, str] | None = None,
+    problems: Sequence[str] = (),
+) -> Response:
     search = form_field(dict(request.query_params), "q")
     with read_session() as session:
         event = event_for(session, visitor.member, slug)
@@ -77,11 +93,36 @@ def checkin_page(request: Request, slug: str, visitor: Visitor = Depends(page_vi
         "expected": expected,
         "can_manage": visitor.member.can_manage(event.id),
         "zone": event.timezone,
+        "walk_in": walk_in or {},
+        "problems": problems,
     }
-    response = render_page(request, visitor, "checkin.html", context)
+    response = render_page(
+        request, visitor, "checkin.html", context, status_code=422 if problems else 200
+    )
     # The one page that may use the camera (every other page forbids it).
     response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
     return response
+
+
+@router.post("/dashboard/events/{slug}/walk-ins")
+async def add_walk_in(
+    request: Request, slug: str, visitor: Visitor = Depends(form_visitor)
+) -> Response:
+    """Someone let in who was not on the list: added as accepted and checked in."""
+    form = await read_form(request)
+    fields = {name: form_field(form, name) for name in workflow.WALK_IN_FIELDS}
+    try:
+        # An import of one row: off the event loop, as every import is.
+        await run_in_threadpool(
+            partial(workflow.add_walk_in, visitor.member, slug, fields, now=utcnow())
+        )
+    except InputError as error:
+        problems = [f"{p.field or 'form'}: {p.message}" for p in error.problems]
+        return await run_in_threadpool(
+            partial(_checkin_page, request, visitor, slug, walk_in=fields, problems=problems)
+        )
+    path = f"/dashboard/events/{slug}/checkin?" + urlencode({"q": fields["email"]})
+    return redirect(path, "walked_in")
 
 
 @router.post("/dashboard/events/{slug}/invitees/{invitation_id}/checkin/undo")

@@ -45,6 +45,7 @@ NOTICES = {
     "checked_in": "Checked in.",
     "already_checked_in": "Was already checked in.",
     "checkin_undone": "Check-in undone.",
+    "walked_in": "Added to the list as accepted, and checked in.",
     "not_checked_in": "Was not checked in.",
     "replied": "Reply recorded.",
     "reply_unchanged": "That reply was already on record.",
