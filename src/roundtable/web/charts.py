@@ -244,8 +244,8 @@ def breakdown(
         y += height
     summary = "; ".join(f"{name}: {describe(counts)}" for name, counts in ordered)
     return Markup(  # noqa: S704 - numbers and escaped labels only
-        f'<svg class="chart breakdown" viewBox="0 0 {width} {_number(y)}" role="img" '
-        f'aria-label="{escape(summary)}">' + "".join(rows) + "</svg>"
+        f'<div class="chart-box"><svg class="chart breakdown" viewBox="0 0 {width} {_number(y)}" '
+        f'role="img" aria-label="{escape(summary)}">' + "".join(rows) + "</svg></div>"
     )
 
 
