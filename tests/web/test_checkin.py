@@ -195,3 +195,22 @@ def test_a_walk_in_is_added_as_accepted_and_checked_in_once(
         (walk_in,) = session.exec(select(Invitation)).all()
     assert walk_in.status == Status.ACCEPTED and walk_in.attended_at is not None
     assert not messages()  # no mail to someone standing at the door
+
+
+def test_a_promotion_from_the_waiting_list_carries_the_code_too(
+    door: tuple[TestClient, dict[str, int]], tmp_path: Path
+) -> None:
+    client, _ids = door
+    event_id = add_event("one-seat", capacity=1)
+    first, first_token = invite(event_id, 1)
+    second, second_token = invite(event_id, 2)
+    post_reply(client, first_token, response="accept")
+    post_reply(client, second_token, response="accept")
+    assert invitation(second).status == Status.WAITLISTED
+    post_reply(client, first_token, response="decline")
+    assert invitation(second).status == Status.ACCEPTED
+
+    (promotion,) = written_mail(tmp_path, MessageKind.PROMOTION)
+    (image,) = [p for p in promotion.walk() if p.get_content_type() == "image/png"]
+    assert image.get_content() == qr_png(f"{BASE_URL}/checkin/{code_of(second)}")
+    assert first != second
