@@ -121,6 +121,7 @@ def test_a_code_opens_nothing_for_the_wrong_member_or_when_forged(
         csrf = signed_in(viewer, VIEWER)
         page = viewer.get(path)
         assert page.status_code == 200 and ">Check in</button>" not in page.text
+        assert "Not among those who accepted" in page.text
         assert viewer.post(path, data={"csrf_token": csrf}).status_code == 403
         forged = f"/checkin/{invitation_id}-AAAAAAAAAAAAAAAA"
         assert viewer.get(forged).status_code == 404
