@@ -11,6 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Badges and place cards: WeasyPrint needs Pango, and Noto covers the six languages.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # The package is installed into site-packages; its sources are not needed afterwards.
 COPY pyproject.toml README.md ./
 COPY src/ src/

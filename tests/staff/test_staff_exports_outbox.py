@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,7 +75,11 @@ def test_the_xlsx_export_has_every_invitee_and_no_formula(web: TestClient) -> No
     assert first["organization"] == "Permanent Mission of Italy"
     assert first["status"] == "accepted"
     assert first["guests"] == 1
-    assert first["attended_at"]
+    # Times are real dates (UTC, as the cell's format says), not text to re-parse.
+    assert isinstance(first["attended_at"], datetime)
+    assert isinstance(first["invited_at"], datetime)
+    time_cell = sheet.cell(row=2, column=INVITEE_COLUMNS.index("invited_at") + 1)
+    assert time_cell.is_date and "UTC" in time_cell.number_format
     # Text cells show what was written, no quote: typed as text, they never run.
     assert first["notes"] == HOSTILE_NOTE
     assert by_email["guest8@example.org"]["organization"] == "=cmd|' /C calc'!A0"

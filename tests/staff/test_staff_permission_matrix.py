@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 import roundtable.models  # noqa: F401 - every table in the metadata
 from roundtable.db import read_session
 from roundtable.web.app import create_app
+from roundtable.workflows.checkin import code_of
 from tests.inbound.held import held_reply
 from tests.staff.staff_support import (
     PASSWORD,
@@ -74,6 +75,13 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/dashboard/events/{slug}/write"): ("manage", ""),
     ("POST", "/dashboard/events/{slug}/write"): ("manage", "form:message"),
     ("POST", "/dashboard/events/{slug}/nudge"): ("manage", "form"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin/undo"): ("manage", "form"),
+    ("GET", "/dashboard/events/{slug}/checkin"): ("read", ""),
+    ("POST", "/dashboard/events/{slug}/walk-ins"): ("manage", "form:walkin"),
+    ("GET", "/checkin/{code}"): ("read", ""),
+    ("GET", "/dashboard/events/{slug}/badges.pdf"): ("read", ""),
+    ("GET", "/dashboard/events/{slug}/place-cards.pdf"): ("read", ""),
+    ("POST", "/checkin/{code}"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),
@@ -105,6 +113,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/events/{slug}/invitees.xlsx"): ("read", ""),
     ("POST", "/api/v1/messages/{message_id}/resend"): ("manage", "json:empty"),
     ("POST", "/api/v1/events/{slug}/cancel"): ("manage", "json:cancel"),
+    ("POST", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
+    ("DELETE", "/api/v1/events/{slug}/invitees/{email}/checkin"): ("manage", "json:empty"),
+    ("GET", "/api/v1/events/{slug}/badges.pdf"): ("read", ""),
+    ("GET", "/api/v1/events/{slug}/place-cards.pdf"): ("read", ""),
 }
 #: Routes that are not staff actions on objects: signing in is for anyone, signing out
 #: ends the session the matrix runs in (both are covered by test_staff_login).
@@ -119,6 +131,8 @@ class Objects:
     message_id: int
     guest: str
     inbound_id: int
+    email: str
+    code: str
 
 
 @dataclass
@@ -145,7 +159,7 @@ def staff_routes() -> list[tuple[str, str]]:
     """(method, path) of every route for staff: the dashboard, the API, signing in and out."""
     found = []
     for path, route in _api_routes(create_app().routes):
-        if path.startswith(("/dashboard", "/api/", "/login", "/logout")):
+        if path.startswith(("/dashboard", "/api/", "/login", "/logout", "/checkin/")):
             found += [(method, path) for method in sorted(route.methods - {"HEAD"})]
     return found
 
@@ -168,6 +182,8 @@ def world(sqlite_engine: Engine) -> Iterator[World]:
             message_id=next(m.id for m in seeded.messages if m.status == "failed"),
             guest=f"guest{first}@example.org",
             inbound_id=held_reply(seeded.event_id, seeded.invitations[0].id, slug),
+            email=seeded.invitations[0].email,
+            code=code_of(seeded.invitations[0].id),
         )
 
     app = create_app()
@@ -230,6 +246,8 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         staff_id=w.spare_staff_id,
         event_id=event.event_id,
         inbound_id=row.inbound_id,
+        email=row.email,
+        code=row.code,
     )
     client = w.clients[actor]
     headers = {"Authorization": f"Bearer {w.tokens[actor]}"} if actor in w.tokens else {}
@@ -262,6 +280,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         "form:reply": {"response": "decline", "reason": "phoned"},
         "form:staff": {"email": "new.staff@un.example.org", "role": "viewer", "password": PASSWORD},
         "form:grant": {"event": event.slug},
+        "form:walkin": {"name": "Walk In", "email": "walk.in@example.org"},
         "form:file": {},
     }[body]
     if body == "form:file":
@@ -283,6 +302,7 @@ def test_every_member_against_every_route_and_object(world: World) -> None:
         for method, path in routes:
             needs, body = ROUTES[(method, path)]
             cross = "{slug}" in path and ("{invitation_id}" in path or "{inbound_id}" in path)
+            cross = "{slug}" in path and ("{invitation_id}" in path or "{email}" in path)
             for owner in ("A", "B", "cross") if cross else ("A", "B"):
                 want = expected(actor, needs, owner, method, path)
                 before = snapshot() if want != OK else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, TypeVar
@@ -14,11 +14,13 @@ from roundtable.calendar import Attendee, PartStat, build_calendar
 from roundtable.config import get_settings
 from roundtable.events.model import AgendaItem, Event
 from roundtable.installation.service import message_id_part
+from roundtable.invitations.checkin_codes import checkin_code
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
-from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
+from roundtable.mail.mime import InlineImage, assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message, MessageKind
+from roundtable.mail.qr import CHECKIN_QR_CID, qr_png
 from roundtable.mail.render import render
 from roundtable.people.model import Addressee, Contact, Organization
 
@@ -165,6 +167,12 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         unsubscribe_url=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         extra=extra,
     )
+    images: list[InlineImage] = []
+    if message.kind == MessageKind.PROMOTION or ctx.response == Status.ACCEPTED:
+        # A confirmed place carries the check-in QR code (docs/architecture.md, "At the door").
+        code = checkin_code(settings.resolved_secret_key(), invitation.id)
+        images.append(InlineImage(CHECKIN_QR_CID, qr_png(f"{base}/checkin/{code}")))
+        ctx = replace(ctx, checkin_qr=CHECKIN_QR_CID)
     rendered = render(message.kind, ctx)
     calendar, method = _calendar_part(bundle, now, rsvp_url)
     domain = event.organizer_email.rsplit("@", 1)[-1]
@@ -180,6 +188,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         list_unsubscribe=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         auto_submitted=is_auto_submitted(message.kind),
         language=addressee.language,
+        images=images,
     )
 
 

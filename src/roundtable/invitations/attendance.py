@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from roundtable.db import write_session
 from roundtable.errors import NotFound
 from roundtable.events.model import Event
-from roundtable.invitations.model import Invitation
+from roundtable.invitations.model import Invitation, Status
 from roundtable.people.emails import normalise_email
 from roundtable.people.model import Contact
 
@@ -39,3 +39,28 @@ def mark_attended(session: Session, invitation: Invitation, now: datetime) -> bo
     invitation.updated_at = now
     session.add(invitation)
     return True
+
+
+def unmark_attended(session: Session, invitation: Invitation, now: datetime) -> bool:
+    """Undo a check-in made by mistake; ``False`` when there was none to undo."""
+    if invitation.attended_at is None:
+        return False
+    invitation.attended_at = None
+    invitation.updated_at = now
+    session.add(invitation)
+    return True
+
+
+def door_counts(session: Session, event_id: int) -> tuple[int, int]:
+    """(checked in, expected): who came, and who holds a place (accepted)."""
+    attended = session.exec(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.event_id == event_id, col(Invitation.attended_at).is_not(None))
+    ).one()
+    expected = session.exec(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.event_id == event_id, Invitation.status == Status.ACCEPTED)
+    ).one()
+    return int(attended), int(expected)

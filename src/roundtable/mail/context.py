@@ -117,6 +117,8 @@ class MailContext:
     message_subject: str
     message_html: Markup
     message_text: str
+    #: confirmation of a place: the Content-ID of the check-in QR code image, else ""
+    checkin_qr: str = ""
 
 
 def build_context(
@@ -132,6 +134,7 @@ def build_context(
     ics_url: str | None = None,
     unsubscribe_url: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    checkin_qr: str = "",
 ) -> MailContext:
     """The context for one message of ``kind`` to ``contact`` about ``event``.
 
@@ -199,6 +202,7 @@ def build_context(
         message_subject=written.subject,
         message_html=markdown_to_html(written.body),
         message_text=markdown_to_text(written.body),
+        checkin_qr=checkin_qr,
     )
 
 

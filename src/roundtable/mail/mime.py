@@ -16,6 +16,10 @@ Yes / Maybe / No buttons (docs/architecture.md, "Mail")::
         text/calendar; method=REQUEST; charset=utf-8
       application/ics; name=invite.ics   (attachment, filename invite.ics)
 
+An image the HTML shows (the check-in QR code of a confirmation) travels with it
+in ``multipart/related[text/html, image/png; Content-ID]``, in the place of the
+bare ``text/html``; the HTML names it ``cid:…``.
+
 ``Auto-Submitted: auto-generated`` (RFC 3834) tells autoresponders not to answer.
 It belongs on mail the system sends on its own: confirmations, reminders, nudges
 and promotions. An invitation, an update, a cancellation and a follow-up are
@@ -29,6 +33,8 @@ import base64
 import binascii
 import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
@@ -159,6 +165,15 @@ WIRE_POLICY = SMTP.clone(header_factory=_HEADERS)
 _LANGUAGE_TAG = re.compile(r"[^A-Za-z0-9-]")
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """An image shown by the HTML part, which names it ``cid:{content_id}``."""
+
+    content_id: str
+    data: bytes
+    subtype: str = "png"
+
+
 def is_auto_submitted(kind: str) -> bool:
     return kind in AUTO_SUBMITTED_KINDS
 
@@ -196,6 +211,7 @@ def assemble(
     list_unsubscribe: str | None = None,
     auto_submitted: bool = True,
     language: str = "en",
+    images: Sequence[InlineImage] = (),
 ) -> EmailMessage:
     """The message ready to send; :func:`wire_form` gives the bytes that go on the wire."""
     message = EmailMessage(policy=POLICY)
@@ -218,6 +234,9 @@ def assemble(
 
     text = _text_part("plain", rendered.text)
     html = _text_part("html", rendered.html)
+    if images:
+        related = EmailMessage(policy=POLICY)
+        html = _make_multipart(related, "related", [html, *map(_inline_image, images)])
     if calendar is None:
         _make_multipart(message, "alternative", [text, html])
     else:
@@ -256,6 +275,17 @@ def _attachment(calendar: bytes) -> EmailMessage:
     part.set_raw("Content-Disposition", f'attachment; filename="{CALENDAR_FILENAME}"')
     part.set_raw("Content-Transfer-Encoding", "base64")
     part.set_payload(base64.encodebytes(calendar).decode("ascii"))
+    return part
+
+
+def _inline_image(image: InlineImage) -> EmailMessage:
+    part = EmailMessage(policy=POLICY)
+    name = f"{clean(image.content_id)}.{image.subtype}"
+    part.set_raw("Content-Type", f'image/{image.subtype}; name="{name}"')
+    part.set_raw("Content-Disposition", f'inline; filename="{name}"')
+    part.set_raw("Content-ID", f"<{clean(image.content_id)}>")
+    part.set_raw("Content-Transfer-Encoding", "base64")
+    part.set_payload(base64.encodebytes(image.data).decode("ascii"))
     return part
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -30,6 +30,9 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 
 #: columns that hold numbers, written as numbers in XLSX so that sums work
 NUMERIC_COLUMNS = frozenset({"guests"})
+#: columns that hold instants, written as real dates in XLSX (in UTC, which the format shows)
+TIME_COLUMNS = frozenset({"invited_at", "responded_at", "attended_at"})
+TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss "UTC"'
 WIDEST_COLUMN = 60
 
 
@@ -62,6 +65,11 @@ def invitees_xlsx(session: Session, slug: str) -> bytes:
             cell = sheet.cell(row=row_number, column=column_number)
             if name in NUMERIC_COLUMNS and value.isdigit():
                 cell.value = int(value)
+            elif name in TIME_COLUMNS and value:
+                # A spreadsheet date has no zone: the instant in UTC, and the format says so.
+                cell.value = datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
+                cell.number_format = TIME_FORMAT
+                value = "0000-00-00 00:00:00 UTC"  # its width
             else:
                 # Typed as a string explicitly (openpyxl would store "=…" as a formula), a
                 # cell is text and shows what was written; the quote prefix, invisible,

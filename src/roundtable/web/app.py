@@ -15,7 +15,7 @@ from roundtable.config import get_settings
 from roundtable.db import get_engine
 from roundtable.delivery.bell_thread import BellThread
 from roundtable.mail import doorbell
-from roundtable.web import api, dashboard, desk_api, rsvp
+from roundtable.web import api, dashboard, desk_api, door_api, rsvp
 from roundtable.web.gate import RequestGate
 
 
@@ -54,6 +54,7 @@ def create_app() -> FastAPI:
     dashboard.install(app)
     api.install(app)
     desk_api.install(app)
+    door_api.install(app)
     return app
 
 

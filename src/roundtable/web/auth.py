@@ -169,10 +169,11 @@ def csrf_matches(browser: BrowserSession | None, submitted: object) -> bool:
 
 
 def safe_next_path(candidate: str | None) -> str:
-    """Where to go after signing in: only somewhere under ``/dashboard`` on this site."""
+    """Where to go after signing in: only somewhere under ``/dashboard`` (or a scanned
+    check-in code, ``/checkin/…``) on this site."""
     if (
         candidate
-        and candidate.startswith("/dashboard")
+        and candidate.startswith(("/dashboard", "/checkin/"))
         and "//" not in candidate
         and "\\" not in candidate
         and not any(ord(char) < 32 for char in candidate)

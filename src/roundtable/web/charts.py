@@ -7,6 +7,7 @@ keep their strict Content-Security-Policy. Every chart carries a text alternativ
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -155,6 +156,45 @@ def replies_over_time(
     )
 
 
+#: the chart's label font is 12 px: an estimate of a character's width, wide (CJK) or not
+_CHAR_WIDTH, _WIDE_CHAR_WIDTH, _LINE_HEIGHT = 7.2, 12.5, 14
+
+
+def ranked(groups: Mapping[str, Mapping[str, int]]) -> list[tuple[str, Mapping[str, int]]]:
+    """The groups, largest first (then by name): the order the chart draws them in."""
+    return sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+
+
+def text_width(text: str) -> float:
+    """About how wide ``text`` is in the chart's label font."""
+    return sum(
+        _WIDE_CHAR_WIDTH if unicodedata.east_asian_width(char) in "WF" else _CHAR_WIDTH
+        for char in text
+    )
+
+
+def wrap_label(text: str, room: float) -> list[str]:
+    """``text`` in lines no wider than ``room``, broken at spaces, else anywhere: never cut."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if text_width(candidate) <= room:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:  # a word wider than a line (or a line of CJK) breaks anywhere
+            if line and text_width(line + char) > room:
+                lines.append(line)
+                line = ""
+            line += char
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
 def breakdown(
     groups: Mapping[str, Mapping[str, int]],
     *,
@@ -163,37 +203,49 @@ def breakdown(
     label_width: int = 230,
     limit: int = 25,
 ) -> Markup:
-    """One stacked bar per group (organization, role), longest lists first, scaled together."""
+    """One stacked bar per group (organization, role), largest first, scaled together.
+
+    The first ``limit`` groups are drawn; each label is written in full, on as many
+    lines as it needs within ``label_width``. The page lists every group in a table.
+    """
     if not groups:
         return Markup('<p class="empty">Nobody on the list yet.</p>')
-    ordered = sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:limit]
+    ordered = ranked(groups)[:limit]
     largest = max(sum(counts.values()) for _, counts in ordered) or 1
     count_width = 44
     bar_space = width - label_width - count_width
     rows = []
-    for index, (name, counts) in enumerate(ordered):
-        y = index * row_height
+    y = 0.0
+    for name, counts in ordered:
+        lines = wrap_label(name, label_width - 8)
+        height = max(row_height, len(lines) * _LINE_HEIGHT + 8)
+        middle = y + height / 2
         total = sum(counts.values())
         bar_width = bar_space * total / largest
-        shown = name if len(name) <= 34 else name[:33] + "…"
         rects = "".join(
-            f'<rect class="st-{status}" x="{_number(label_width + x)}" y="{y + 4}" '
+            f'<rect class="st-{status}" x="{_number(label_width + x)}" '
+            f'y="{_number(middle - (row_height - 8) / 2)}" '
             f'width="{_number(w)}" height="{row_height - 8}">'
             f"<title>{escape(name)}: {count} {escape(LABELS[status])}</title></rect>"
             for status, x, w, count in _segments(counts, bar_width)
         )
-        rows.append(
-            f'<g><text class="label" x="{label_width - 8}" y="{y + row_height / 2}" '
-            f'text-anchor="end" dominant-baseline="middle"><title>{escape(name)}</title>'
-            f"{escape(shown)}</text>{rects}"
-            f'<text class="tick" x="{_number(label_width + bar_width + 6)}" '
-            f'y="{y + row_height / 2}" dominant-baseline="middle">{total}</text></g>'
+        first = middle - (len(lines) - 1) * _LINE_HEIGHT / 2
+        spans = "".join(
+            f'<tspan x="{label_width - 8}" y="{_number(first + n * _LINE_HEIGHT)}">'
+            f"{escape(line)}</tspan>"
+            for n, line in enumerate(lines)
         )
-    height = row_height * len(ordered)
+        rows.append(
+            f'<g><text class="label" text-anchor="end" dominant-baseline="middle">'
+            f"<title>{escape(name)}</title>{spans}</text>{rects}"
+            f'<text class="tick" x="{_number(label_width + bar_width + 6)}" '
+            f'y="{_number(middle)}" dominant-baseline="middle">{total}</text></g>'
+        )
+        y += height
     summary = "; ".join(f"{name}: {describe(counts)}" for name, counts in ordered)
     return Markup(  # noqa: S704 - numbers and escaped labels only
-        f'<svg class="chart breakdown" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(summary)}">' + "".join(rows) + "</svg>"
+        f'<div class="chart-box"><svg class="chart breakdown" viewBox="0 0 {width} {_number(y)}" '
+        f'role="img" aria-label="{escape(summary)}">' + "".join(rows) + "</svg></div>"
     )
 
 
@@ -205,3 +257,20 @@ def legend() -> Markup:
         for status in STACK_ORDER
     )
     return Markup(f'<ul class="legend">{items}</ul>')  # noqa: S704 - escaped labels only
+
+
+#: how a group table may be sorted: by name, by total, or by one status's count
+GROUP_SORTS = ("name", "total", *STACK_ORDER)
+
+
+def group_table(
+    groups: Mapping[str, Mapping[str, int]], sort: str = "total", descending: bool = True
+) -> list[tuple[str, int, Mapping[str, int]]]:
+    """(name, total, counts) of every group, sorted for the full table beside a chart."""
+    rows = [(name, sum(counts.values()), counts) for name, counts in groups.items()]
+    rows.sort(key=lambda row: row[0].casefold(), reverse=descending and sort == "name")
+    if sort != "name":  # by a count, ties by name (a stable sort keeps the order above)
+        sign = -1 if descending else 1
+        column = sort if sort in STACK_ORDER else None
+        rows.sort(key=lambda row: sign * (row[2].get(column, 0) if column else row[1]))
+    return rows

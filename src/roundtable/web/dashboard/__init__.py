@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from roundtable.web.auth import REFUSALS, LoginRequired
 from roundtable.web.dashboard import (
     desk,
+    door,
     event_editor,
     events,
     invitees,
@@ -32,7 +33,7 @@ from roundtable.web.dashboard.rendering import denied, to_login
 def install(app: FastAPI) -> None:
     """Add the login and dashboard pages and their error pages."""
     # The editor's router first: /dashboard/events/new before /dashboard/events/{slug}.
-    for module in (login, event_editor, events, invitees, outbox, staff, mailbox, desk):
+    for module in (login, event_editor, events, invitees, door, outbox, staff, mailbox, desk):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, to_login)
     for refusal in REFUSALS:  # NotFound → 404, Forbidden → 403, the web's own

@@ -71,6 +71,9 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         descending=params.get("desc", "") == "1",
         page=page_number(params.get("page", "1")),
     )
+    # The table of every organization, beside the chart of the largest: its own sort.
+    org_sort = choice(params.get("org_sort", ""), charts.GROUP_SORTS) or "total"
+    org_desc = params.get("org_desc", "1" if org_sort != "name" else "") == "1"
     with read_session() as session:
         event = event_for(session, member, slug)
         assert event.id is not None
@@ -97,7 +100,12 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "held": held,
         "can_manage": member.can_manage(event.id),
         "replies_chart": charts.replies_over_time(per_day, invited=invited),
-        "organization_chart": charts.breakdown(report["by_organization"]),
+        "organization_chart": charts.breakdown(report["by_organization"], limit=ORG_CHART_ROWS),
+        "organization_more": max(0, len(report["by_organization"]) - ORG_CHART_ROWS),
+        "organization_table": charts.group_table(report["by_organization"], org_sort, org_desc),
+        "org_sort": org_sort,
+        "org_desc": org_desc,
+        "stack_order": charts.STACK_ORDER,
         "role_chart": charts.breakdown(report["by_role"], width=560, label_width=120),
         "statuses": Status.ALL,
         "roles": InviteeRole.ALL,
@@ -214,3 +222,5 @@ def export_xlsx(slug: str, visitor: Visitor = Depends(page_visitor)) -> Response
 
 #: beyond this many organizations the filter is the search box, not a menu
 MAX_ORGANIZATION_CHOICES = 200
+#: organizations drawn in the chart; the table below it lists all of them
+ORG_CHART_ROWS = 12

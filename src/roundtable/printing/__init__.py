@@ -1,0 +1,1 @@
+"""Printed matter for the door: name badges and table tent cards, as PDF."""
