@@ -85,6 +85,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/events/{slug}"): ("manage", "json:empty"),
     ("POST", "/api/v1/events/{slug}/invitees"): ("manage", "json:invitees"),
     ("GET", "/api/v1/events/{slug}/invitees"): ("read", ""),
+    ("PATCH", "/api/v1/events/{slug}/invitees/{email}"): ("manage", "json:patch"),
+    ("DELETE", "/api/v1/events/{slug}/invitees/{email}"): ("manage", "json:empty"),
+    ("GET", "/api/v1/events/{slug}/invitees/{email}/replies"): ("read", ""),
     ("POST", "/api/v1/events/{slug}/invitations/send"): ("manage", "json:empty"),
     ("POST", "/api/v1/events/{slug}/replies"): ("manage", "json:reply"),
     ("GET", "/api/v1/events/{slug}/report"): ("read", ""),
@@ -211,6 +214,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
         message_id=row.message_id,
         staff_id=w.spare_staff_id,
         event_id=event.event_id,
+        email=row.guest,
     )
     client = w.clients[actor]
     headers = {"Authorization": f"Bearer {w.tokens[actor]}"} if actor in w.tokens else {}
@@ -219,6 +223,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
             "json:empty": {},
             "json:invitees": {"invitees": [{"email": "new@example.org", "name": "New"}]},
             "json:reply": {"email": row.guest, "response": "decline", "reason": "phoned"},
+            "json:patch": {"position": "Minister Counsellor"},
         }
         if method == "GET":
             return client.get(url, headers=headers)
@@ -254,7 +259,7 @@ def test_every_member_against_every_route_and_object(world: World) -> None:
     for actor in ACTORS:
         for method, path in routes:
             needs, body = ROUTES[(method, path)]
-            cross = "{slug}" in path and "{invitation_id}" in path
+            cross = "{slug}" in path and ("{invitation_id}" in path or "{email}" in path)
             for owner in ("A", "B", "cross") if cross else ("A", "B"):
                 want = expected(actor, needs, owner, method, path)
                 before = snapshot() if want != OK else None
