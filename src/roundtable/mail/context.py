@@ -112,6 +112,10 @@ class MailContext:
     offset_label: str
     #: free text from staff, e.g. the reason for a cancellation
     note: str
+    #: a representative's mail: whom they stand in for ("H.E. Ms. …, Permanent Representative of …")
+    representing: str = ""
+    #: a decline's confirmation: the representative the invitee named
+    representative: str = ""
 
 
 def build_context(
@@ -145,6 +149,8 @@ def build_context(
     - reminder: ``offset_label`` (already localized) or ``offset_seconds`` (the rule's
       offset before the start); without either the label is computed from ``now``
     - cancellation (or any kind): ``note``, a message from the organizers
+    - any kind: ``representing``, whom a representative stands in for;
+      ``representative``, the representative a declining invitee named
     """
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -190,6 +196,8 @@ def build_context(
         recommendations_text=markdown_to_text(recommendations),
         offset_label=_offset_label(kind, extra, event, now, times, words),
         note=str(extra.get("note") or ""),
+        representing=str(extra.get("representing") or ""),
+        representative=str(extra.get("representative") or ""),
     )
 
 
