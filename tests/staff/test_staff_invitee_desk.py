@@ -160,3 +160,40 @@ def test_a_correction_to_an_address_already_listed_is_refused(
     bad = client.patch(f"{base}/{OLD}", json={"language": "xx"}, headers=auth)
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "language"
     assert client.patch(f"{base}/nobody@example.org", json={}, headers=auth).status_code == 404
+
+
+def test_the_dashboard_corrects_withdraws_and_shows_the_link_to_organizers_only(
+    desk: tuple[TestClient, dict[str, str]], smtp_sink: SmtpSink
+) -> None:
+    client, auth = desk
+    base = f"/api/v1/events/{SLUG}/invitees"
+    client.post(base, json={"email": OLD, "name": "Ana Lima"}, headers=auth)
+    client.post(f"/api/v1/events/{SLUG}/invitations/send", headers=auth)
+    deliver(smtp_sink)
+    with read_session() as session:
+        invitation_id = session.exec(select(Invitation.id)).one()
+    page = f"/dashboard/events/{SLUG}/invitees/{invitation_id}"
+
+    add_member("viewer@un.example.org", "viewer")
+    with client_for(create_app()) as viewer:
+        signed_in(viewer, "viewer@un.example.org")
+        seen = viewer.get(page)
+        assert seen.status_code == 200 and "/rsvp/" not in seen.text
+
+    csrf = signed_in(client, ADMIN)
+    shown = client.get(page).text
+    link = re.search(r'value="https://rsvp\.example\.org(/rsvp/[A-Za-z0-9_-]{43})"', shown)
+    assert link and client.get(link.group(1)).status_code == 200
+    bad = client.post(f"{page}/edit", data={"csrf_token": csrf, "email": "nope", "name": "Ana"})
+    assert bad.status_code == 422 and "email" in bad.text
+    moved = client.post(f"{page}/edit", data={"csrf_token": csrf, "email": NEW, "name": "Ana Lima"})
+    assert moved.status_code == 303
+    (again,) = deliver(smtp_sink)
+    assert again.recipients == (NEW,) and link_in(again) == link.group(1)
+
+    withdrawn = client.post(f"{page}/withdraw", data={"csrf_token": csrf})
+    assert withdrawn.status_code == 303
+    (cancellation,) = deliver(smtp_sink)
+    assert "METHOD:CANCEL" in calendar_of(cancellation)
+    assert client.get(link.group(1)).status_code == 404
+    assert "No live link" in client.get(page).text

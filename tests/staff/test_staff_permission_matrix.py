@@ -65,6 +65,8 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/dashboard/events/{slug}/invitees/{invitation_id}"): ("read", ""),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/checkin"): ("manage", "form"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/reply"): ("manage", "form:reply"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/edit"): ("manage", "form"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/withdraw"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
 from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import Event
@@ -28,12 +29,13 @@ from roundtable.invitations.invitee_import import (
 )
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.service import contact_for
+from roundtable.invitations.tokens import derive_token
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.emails import normalise_email
 from roundtable.people.model import Contact, Organization
 from roundtable.reports.dashboard_queries import invitation_by_email
-from roundtable.staff.permissions import StaffMember, event_for
+from roundtable.staff.permissions import StaffMember, event_for, invitation_of
 from roundtable.workflows.replies import promote_waiting
 
 #: the detail fields an edit may give, as the invitee file names them
@@ -88,7 +90,7 @@ def add_invitee(
 def edit_invitee(
     member: StaffMember,
     slug: str,
-    email: str,
+    email: str | int,
     fields: Mapping[str, str | None],
     *,
     source: str,
@@ -119,7 +121,7 @@ def edit_invitee(
         return EditResult(row.email, changed or moved, moved, resent)
 
 
-def withdraw_invitee(member: StaffMember, slug: str, email: str, *, now: datetime) -> bool:
+def withdraw_invitee(member: StaffMember, slug: str, email: str | int, *, now: datetime) -> bool:
     """Withdraw one invitation: status ``cancelled``, its link dead, a cancellation sent.
 
     ``False`` when it was already withdrawn. Someone never invited is withdrawn
@@ -155,6 +157,23 @@ def withdraw_invitee(member: StaffMember, slug: str, email: str, *, now: datetim
         return True
 
 
+def rsvp_link(member: StaffMember, slug: str, invitation_id: int) -> str | None:
+    """The invitee's RSVP link, for organizers and admins of the event; ``None`` before it exists.
+
+    The link is the invitee's credential: only those who may change the event see it.
+    """
+    with read_session() as session:
+        event = event_for(session, member, slug, manage=True)
+        invitation, _contact = _invitee(session, event, invitation_id)
+        if invitation.id is None or not invitation.token_salt:
+            return None
+        if invitation.status in (Status.NOT_INVITED, Status.CANCELLED):
+            return None
+        settings = get_settings()
+        token = derive_token(settings.resolved_secret_key(), invitation.id, invitation.token_salt)
+        return f"{settings.public_base_url}/rsvp/{token}"
+
+
 def reply_history(member: StaffMember, slug: str, email: str) -> list[ReplyEntry]:
     """Every change of the invitee's reply, oldest first, with who made it and why."""
     with read_session() as session:
@@ -173,12 +192,16 @@ def reply_history(member: StaffMember, slug: str, email: str) -> list[ReplyEntry
         ]
 
 
-def _invitee(session: Session, event: Event, email: str) -> tuple[Invitation, Contact]:
+def _invitee(session: Session, event: Event, who: str | int) -> tuple[Invitation, Contact]:
+    """The invitee by address (the API) or by invitation id (the dashboard), of this event only."""
     assert event.id is not None
-    address = normalise_email(email)
-    invitation = invitation_by_email(session, event.id, address) if address else None
+    if isinstance(who, int):
+        invitation: Invitation | None = invitation_of(session, event, who)
+    else:
+        address = normalise_email(who)
+        invitation = invitation_by_email(session, event.id, address) if address else None
     if invitation is None:
-        raise NotFound(f"{email!r} is not on this event's list")
+        raise NotFound(f"{who!r} is not on this event's list")
     contact = session.get(Contact, invitation.contact_id)
     assert contact is not None
     return invitation, contact

@@ -26,6 +26,7 @@ from roundtable.web.dashboard.rendering import (
     redirect,
     render_page,
 )
+from roundtable.workflows import invitee_desk as desk
 from roundtable.workflows import invitees as workflow
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +48,7 @@ def _invitee_page(
     *,
     form: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    details_errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     with read_session() as session:
@@ -55,10 +57,14 @@ def _invitee_page(
         history = queries.invitation_history(session, event.id, invitation_id)
     if history is None:
         raise NotFound("no such invitee on this event's list")
+    can_manage = visitor.member.can_manage(event.id)
     context = {
         "event": event,
         "history": history,
-        "can_manage": visitor.member.can_manage(event.id),
+        "can_manage": can_manage,
+        # The link is the invitee's credential: organizers and admins only, never viewers.
+        "rsvp_link": desk.rsvp_link(visitor.member, slug, invitation_id) if can_manage else None,
+        "details_errors": details_errors or {},
         "form": form or {"response": "", "guests": "0", "notes": "", "reason": ""},
         "errors": errors or {},
         "zone": event.timezone,
@@ -117,3 +123,37 @@ async def reply_on_behalf(
         )
     path = f"/dashboard/events/{slug}/invitees/{invitation_id}"
     return redirect(path, "replied" if result.changed else "reply_unchanged")
+
+
+@router.post("/dashboard/events/{slug}/invitees/{invitation_id}/edit")
+async def edit_invitee(
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
+) -> Response:
+    """Details and address, checked as the invitee file is; a new address gets the invitation."""
+    form = await read_form(request)
+    fields = {
+        name: form_field(form, name) for name in ("email", *desk.DETAIL_FIELDS) if name in form
+    }
+    try:
+        result = desk.edit_invitee(
+            visitor.member, slug, invitation_id, fields, source="form", now=utcnow()
+        )
+    except InputError as error:
+        problems = {problem.field or "email": problem.message for problem in error.problems}
+        return _invitee_page(
+            request, visitor, slug, invitation_id, details_errors=problems, status_code=422
+        )
+    path = f"/dashboard/events/{slug}/invitees/{invitation_id}"
+    if result.invitation_resent:
+        return redirect(path, "address_resent")
+    return redirect(path, "invitee_saved" if result.changed else "unchanged")
+
+
+@router.post("/dashboard/events/{slug}/invitees/{invitation_id}/withdraw")
+async def withdraw_invitee(
+    request: Request, slug: str, invitation_id: RowId, visitor: Visitor = Depends(form_visitor)
+) -> Response:
+    """Withdraw the invitation: a cancellation goes to them and their link stops working."""
+    withdrawn = desk.withdraw_invitee(visitor.member, slug, invitation_id, now=utcnow())
+    path = f"/dashboard/events/{slug}/invitees/{invitation_id}"
+    return redirect(path, "withdrawn" if withdrawn else "unchanged")
