@@ -166,8 +166,16 @@ def test_the_dashboard_corrects_withdraws_and_shows_the_link_to_organizers_only(
     desk: tuple[TestClient, dict[str, str]], smtp_sink: SmtpSink
 ) -> None:
     client, auth = desk
-    base = f"/api/v1/events/{SLUG}/invitees"
-    client.post(base, json={"email": OLD, "name": "Ana Lima"}, headers=auth)
+    csrf = signed_in(client, ADMIN)
+    form = f"/dashboard/events/{SLUG}/invitees/new"
+    assert 'id="new-invitee"' in client.get(form).text
+    refused = client.post(form, data={"csrf_token": csrf, "email": OLD, "language": "xx"})
+    assert refused.status_code == 422
+    assert "Ana" not in refused.text and 'value="old.address@example.org"' in refused.text
+    added = client.post(
+        form, data={"csrf_token": csrf, "email": OLD, "name": "Ana Lima", "language": "es"}
+    )
+    assert added.status_code == 303 and "/invitees/" in added.headers["location"]
     client.post(f"/api/v1/events/{SLUG}/invitations/send", headers=auth)
     deliver(smtp_sink)
     with read_session() as session:
@@ -180,7 +188,6 @@ def test_the_dashboard_corrects_withdraws_and_shows_the_link_to_organizers_only(
         seen = viewer.get(page)
         assert seen.status_code == 200 and "/rsvp/" not in seen.text
 
-    csrf = signed_in(client, ADMIN)
     shown = client.get(page).text
     link = re.search(r'value="https://rsvp\.example\.org(/rsvp/[A-Za-z0-9_-]{43})"', shown)
     assert link and client.get(link.group(1)).status_code == 200

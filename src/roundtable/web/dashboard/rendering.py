@@ -46,6 +46,7 @@ NOTICES = {
     "already_checked_in": "Was already checked in.",
     "replied": "Reply recorded.",
     "invitee_saved": "Invitee saved.",
+    "invitee_added": "Invitee added; “Send invitations” on the event's page sends them theirs.",
     "address_resent": "Address corrected; the invitation was queued to the new address.",
     "withdrawn": "Invitation withdrawn; a cancellation was queued to the invitee.",
     "reply_unchanged": "That reply was already on record.",
