@@ -140,6 +140,11 @@ def test_add_bounce_correct_reply_withdraw(
     (cancellation,) = deliver(smtp_sink)
     assert cancellation.recipients == (NEW,)
     assert "METHOD:CANCEL" in calendar_of(cancellation)
+    # In the invitee's language, and about their invitation: the event itself goes on.
+    assert str(cancellation.message["Subject"]).startswith("Invitation retirée : ")
+    text = cancellation.message.get_body(("plain",))
+    assert text is not None and "votre invitation à la réunion" in text.get_content()
+    assert "est annulée" not in text.get_content()
     assert client.get(link).status_code == 404
     with read_session() as session:
         assert session.exec(select(Invitation)).one().status == Status.CANCELLED

@@ -116,6 +116,8 @@ class MailContext:
     representing: str = ""
     #: a decline's confirmation: the representative the invitee named
     representative: str = ""
+    #: cancellation: this invitee's invitation was withdrawn, the event goes on
+    withdrawn: bool = False
 
 
 def build_context(
@@ -148,7 +150,8 @@ def build_context(
       (defaults to the event's recommendations)
     - reminder: ``offset_label`` (already localized) or ``offset_seconds`` (the rule's
       offset before the start); without either the label is computed from ``now``
-    - cancellation (or any kind): ``note``, a message from the organizers
+    - cancellation (or any kind): ``note``, a message from the organizers; ``withdrawn``:
+      only this invitee's invitation was withdrawn, not the event
     - any kind: ``representing``, whom a representative stands in for;
       ``representative``, the representative a declining invitee named
     """
@@ -198,6 +201,7 @@ def build_context(
         note=str(extra.get("note") or ""),
         representing=str(extra.get("representing") or ""),
         representative=str(extra.get("representative") or ""),
+        withdrawn=kind == MessageKind.CANCELLATION and bool(extra.get("withdrawn")),
     )
 
 

@@ -149,7 +149,7 @@ def withdraw_invitee(member: StaffMember, slug: str, email: str | int, *, now: d
                     kind=MessageKind.CANCELLATION,
                     mailing=f"withdrawn:{now.isoformat()}",
                     due_at=now,
-                    context={"sequence": event.sequence},
+                    context={"sequence": event.sequence, "withdrawn": True},
                 ),
             )
         if held_seats:
