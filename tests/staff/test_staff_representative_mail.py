@@ -26,7 +26,7 @@ from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from tests.factories import START
 from tests.mail.smtp_server import ReceivedMessage, SmtpSink
-from tests.staff.staff_support import add_event, add_member, client_for, token_for
+from tests.staff.staff_support import add_event, add_member, client_for, signed_in, token_for
 
 ADMIN = "admin@un.example.org"
 SLUG = "stand-in"
@@ -123,3 +123,8 @@ def test_the_representative_is_invited_on_behalf_reminded_and_nudged(
     deputy = next(item for item in listed if item["email"] == DEPUTY)
     assert deputy["representative_of"] == PRINCIPAL
     assert deputy["language"] == "fr"
+    # The dashboard and the export show the link too.
+    signed_in(client, ADMIN)
+    assert f"representing {PRINCIPAL}" in client.get(f"/dashboard/events/{SLUG}").text
+    rows = client.get(f"/dashboard/events/{SLUG}/invitees.csv").text.splitlines()
+    assert any(DEPUTY in row and PRINCIPAL in row for row in rows)
