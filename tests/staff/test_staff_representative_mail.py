@@ -96,7 +96,8 @@ def test_the_representative_is_invited_on_behalf_reminded_and_nudged(
     )
     assert named.status_code == 303, named.text
     arrived = deliver(smtp_sink, utcnow())
-    invitation_text, invitation_html = parts(only_to(arrived, DEPUTY))
+    deputy_mail = only_to(arrived, DEPUTY)
+    invitation_text, invitation_html = parts(deputy_mail)
     on_behalf = (
         "Cette invitation vous est adressée pour représenter "
         "H.E. Ms. Abena Mensah, Permanent Representative of Ghana."
@@ -128,3 +129,17 @@ def test_the_representative_is_invited_on_behalf_reminded_and_nudged(
     assert f"representing {PRINCIPAL}" in client.get(f"/dashboard/events/{SLUG}").text
     rows = client.get(f"/dashboard/events/{SLUG}/invitees.csv").text.splitlines()
     assert any(DEPUTY in row and PRINCIPAL in row for row in rows)
+
+    # Withdrawing the principal withdraws the one who stood in for them, each told and logged.
+    withdrawn = client.delete(f"/api/v1/events/{SLUG}/invitees/{PRINCIPAL}", headers=auth)
+    assert withdrawn.json()["withdrawn"] is True
+    told = deliver(smtp_sink, utcnow())
+    # The principal declined: no calendar entry of theirs to cancel.
+    assert [m.recipients for m in told] == [(DEPUTY,)]
+    assert client.get(link_in(deputy_mail)).status_code == 404
+    (entry,) = [
+        e
+        for e in client.get(f"/api/v1/events/{SLUG}/invitees/{DEPUTY}/replies", headers=auth).json()
+        if e["to_status"] == "cancelled"
+    ]
+    assert entry["actor"] == ADMIN or ADMIN in entry["actor"]

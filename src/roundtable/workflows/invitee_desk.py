@@ -28,7 +28,7 @@ from roundtable.invitations.invitee_import import (
     organizations_named,
 )
 from roundtable.invitations.model import Invitation, ReplyLog, Status
-from roundtable.invitations.service import contact_for
+from roundtable.invitations.service import contact_for, log_change
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
@@ -37,6 +37,7 @@ from roundtable.people.model import Contact, Organization
 from roundtable.reports.dashboard_queries import invitation_by_email
 from roundtable.staff.permissions import StaffMember, event_for, invitation_of
 from roundtable.workflows.replies import promote_waiting
+from roundtable.workflows.representatives import withdraw_representative
 
 #: the detail fields an edit may give, as the invitee file names them
 DETAIL_FIELDS = (
@@ -125,36 +126,69 @@ def withdraw_invitee(member: StaffMember, slug: str, email: str | int, *, now: d
     """Withdraw one invitation: status ``cancelled``, its link dead, a cancellation sent.
 
     ``False`` when it was already withdrawn. Someone never invited is withdrawn
-    without mail; their link never existed.
+    without mail; their link never existed. A representative they named stood in
+    for them on this invitation, so that invitation is withdrawn with it. Each
+    change is in the reply log, with the staff account.
     """
     with write_session() as session:
         event = event_for(session, member, slug, manage=True, lock=True)
         invitation, _contact = _invitee(session, event, email)
         if invitation.status == Status.CANCELLED:
             return False
-        tell = invitation.status in _LIVE
-        held_seats = invitation.status == Status.ACCEPTED
+        from_status = invitation.status
         invitation.status = Status.CANCELLED
         invitation.waitlisted_at = None
         invitation.updated_at = now
         session.add(invitation)
         session.flush()
-        assert event.id is not None and invitation.id is not None
-        if tell:
-            queue_message(
-                session,
-                OutgoingMessage(
-                    event_id=event.id,
-                    invitation_id=invitation.id,
-                    kind=MessageKind.CANCELLATION,
-                    mailing=f"withdrawn:{now.isoformat()}",
-                    due_at=now,
-                    context={"sequence": event.sequence, "withdrawn": True},
-                ),
-            )
-        if held_seats:
+        changed = [(invitation, from_status)]
+        if invitation.represented_by_id is not None:
+            changed += [
+                (gone.invitation, gone.from_status)
+                for gone in withdraw_representative(
+                    session, invitation, invitation.represented_by_id, now=now
+                )
+            ]
+        for withdrawn, was in changed:
+            _tell_withdrawn(session, event, withdrawn, was, member=member, now=now)
+        if any(was == Status.ACCEPTED for _, was in changed):
             promote_waiting(session, event, now=now)
         return True
+
+
+def _tell_withdrawn(
+    session: Session,
+    event: Event,
+    invitation: Invitation,
+    from_status: str,
+    *,
+    member: StaffMember,
+    now: datetime,
+) -> None:
+    """Log the withdrawal and, to someone who holds the event or may, send the CANCEL."""
+    assert event.id is not None and invitation.id is not None
+    log_change(
+        session,
+        invitation,
+        from_status=from_status,
+        actor=member.actor,
+        reason="invitation withdrawn by the organizers",
+        now=now,
+        by_invitee=False,
+    )
+    if from_status not in _LIVE:
+        return
+    queue_message(
+        session,
+        OutgoingMessage(
+            event_id=event.id,
+            invitation_id=invitation.id,
+            kind=MessageKind.CANCELLATION,
+            mailing=f"withdrawn:{now.isoformat()}",
+            due_at=now,
+            context={"sequence": event.sequence, "withdrawn": True},
+        ),
+    )
 
 
 def rsvp_link(member: StaffMember, slug: str, invitation_id: int) -> str | None:
