@@ -82,6 +82,10 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/dashboard/events/{slug}/badges.pdf"): ("read", ""),
     ("GET", "/dashboard/events/{slug}/place-cards.pdf"): ("read", ""),
     ("POST", "/checkin/{code}"): ("manage", "form"),
+    ("GET", "/dashboard/events/{slug}/invitees/new"): ("manage", ""),
+    ("POST", "/dashboard/events/{slug}/invitees/new"): ("manage", "form:invitee"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/edit"): ("manage", "form"),
+    ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/withdraw"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),
@@ -102,6 +106,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/events/{slug}"): ("manage", "json:empty"),
     ("POST", "/api/v1/events/{slug}/invitees"): ("manage", "json:invitees"),
     ("GET", "/api/v1/events/{slug}/invitees"): ("read", ""),
+    ("PATCH", "/api/v1/events/{slug}/invitees/{email}"): ("manage", "json:patch"),
+    ("DELETE", "/api/v1/events/{slug}/invitees/{email}"): ("manage", "json:empty"),
+    ("GET", "/api/v1/events/{slug}/invitees/{email}/replies"): ("read", ""),
     ("POST", "/api/v1/events/{slug}/invitations/send"): ("manage", "json:empty"),
     ("POST", "/api/v1/events/{slug}/replies"): ("manage", "json:reply"),
     ("GET", "/api/v1/events/{slug}/report"): ("read", ""),
@@ -259,6 +266,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
             "json:message": {"subject": "Logistics", "body": "Doors at *noon*", "to": ["accepted"]},
             "json:text": {"text": "# Thanks for coming"},
             "json:cancel": {"note": "Postponed"},
+            "json:patch": {"position": "Minister Counsellor"},
         }
         if method == "GET":
             return client.get(url, headers=headers)
@@ -278,6 +286,7 @@ def request(w: World, actor: str, method: str, path: str, body: str, owner: str)
             "action": "send",
         },
         "form:reply": {"response": "decline", "reason": "phoned"},
+        "form:invitee": {"email": "new@example.org", "name": "New"},
         "form:staff": {"email": "new.staff@un.example.org", "role": "viewer", "password": PASSWORD},
         "form:grant": {"event": event.slug},
         "form:walkin": {"name": "Walk In", "email": "walk.in@example.org"},

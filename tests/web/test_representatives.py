@@ -99,13 +99,14 @@ def test_a_withdrawn_representative_gets_no_invitation_reminder_or_nudge(
         assert ana is not None
         event_id = invitation(ana).event_id
         with write_session() as session:
-            for kind, mailing in (("reminder", "reminder:86400@0"), ("nudge", "nudge")):
+            for kind, mailing in (("reminder", "reminder:3600@0"), ("nudge", "nudge")):
                 queue_message(
                     session,
                     OutgoingMessage(event_id, ana, kind, mailing, due_at=utcnow()),
                 )
         assert name(web, token, "Bo Chen", "bo@example.org").status_code == 303
 
+    delivered_at = utcnow()
     with read_session() as session:
         due = [m.id for m in session.exec(select(Message)).all() if m.id is not None]
     outbox = tmp_path / "outbox"
@@ -121,7 +122,8 @@ def test_a_withdrawn_representative_gets_no_invitation_reminder_or_nudge(
     assert "ana@example.org" not in recipients and "bo@example.org" in recipients
     with read_session() as session:
         to_ana = session.exec(select(Message).where(Message.invitation_id == ana)).all()
-    assert {(m.kind, m.status) for m in to_ana} == {
+    # The schedule's later rows for Ana wait, and are dropped when their time comes.
+    assert {(m.kind, m.status) for m in to_ana if m.due_at <= delivered_at} == {
         ("invitation", MessageStatus.DROPPED),
         ("reminder", MessageStatus.DROPPED),
         ("nudge", MessageStatus.DROPPED),

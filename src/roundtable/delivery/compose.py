@@ -51,6 +51,9 @@ class MessageBundle:
     checkin_used: bool
     #: the installation's random part of Message-IDs
     installation: str
+    #: the invitee this one represents, and the representative they named
+    principal: Invitation | None = None
+    representative: Invitation | None = None
 
     @property
     def addressee(self) -> Addressee:
@@ -62,6 +65,16 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
     """Everything these rows need, in a handful of queries whatever their number."""
     messages = _by_id(session, Message, message_ids)
     invitations = _by_id(session, Invitation, {m.invitation_id for m in messages.values()})
+    linked = _by_id(
+        session,
+        Invitation,
+        {
+            link
+            for i in invitations.values()
+            for link in (i.representative_of_id, i.represented_by_id)
+            if link
+        },
+    )
     contacts = _by_id(session, Contact, {i.contact_id for i in invitations.values()})
     organizations = _by_id(
         session,
@@ -105,6 +118,8 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
             organization=organization.name if organization else None,
             checkin_used=message.event_id in events_with_checkin,
             installation=installation,
+            principal=linked.get(invitation.representative_of_id or -1),
+            representative=linked.get(invitation.represented_by_id or -1),
         )
     return bundles
 
@@ -148,6 +163,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         ics_url = f"{rsvp_url}/invite.ics"
         unsubscribe_url = f"{rsvp_url}/unsubscribe"
     extra: dict[str, Any] = dict(message.context)
+    extra.update(_representation(bundle))
     if message.kind == MessageKind.FOLLOWUP:
         extra["variant"] = followup_variant(bundle)
         extra["recommendations_md"] = event.recommendations or ""
@@ -190,6 +206,24 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         language=addressee.language,
         images=images,
     )
+
+
+def _representation(bundle: MessageBundle) -> dict[str, str]:
+    """Who a representative stands in for; whom a declining invitee sent in their place."""
+    found: dict[str, str] = {}
+    if bundle.principal is not None:
+        principal = bundle.principal
+        found["representing"] = ", ".join(
+            part for part in (principal.display_name, principal.position) if part
+        )
+    representative = bundle.representative
+    if (
+        representative is not None
+        and representative.status != Status.CANCELLED
+        and bundle.invitation.status == Status.DECLINED
+    ):
+        found["representative"] = representative.display_name
+    return found
 
 
 def _calendar_part(

@@ -108,7 +108,7 @@ def import_invitees(
         raise ValueError("each address may appear only once in the rows of one import")
     now = now or utcnow()
     result = ImportResult()
-    organizations = _organizations(session, {row.organization for row in rows})
+    organizations = organizations_named(session, {row.organization for row in rows})
     contact_ids = _contact_ids_for(session, emails, now)
     invitations = _invitations_by_contact(session, event.id, list(contact_ids.values()))
     new_invitations: list[dict[str, object]] = []
@@ -118,7 +118,7 @@ def import_invitees(
             new_invitations.append(
                 _new_invitation(event.id, contact_ids[row.email], row, organizations, now)
             )
-        elif _apply_row(invitation, row, organizations, now):
+        elif apply_row(invitation, row, organizations, now):
             result.updated += 1
         else:
             result.unchanged += 1
@@ -183,7 +183,7 @@ def _insert_many(session: Session, table: type[SQLModel], values: list[dict[str,
         session.execute(insert(table), chunk)
 
 
-def _apply_row(
+def apply_row(
     invitation: Invitation, row: InviteeRow, organizations: dict[str, Organization], now: datetime
 ) -> bool:
     """Bring this event's invitation in line with the row; ``True`` when anything changed.
@@ -208,7 +208,7 @@ def _apply_row(
     return bool(changes)
 
 
-def _organizations(session: Session, names: set[str]) -> dict[str, Organization]:
+def organizations_named(session: Session, names: set[str]) -> dict[str, Organization]:
     """The organizations with these names, creating the ones not yet known."""
     names = {name for name in names if name}
     known: dict[str, Organization] = {}

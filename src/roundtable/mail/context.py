@@ -119,6 +119,12 @@ class MailContext:
     message_text: str
     #: confirmation of a place: the Content-ID of the check-in QR code image, else ""
     checkin_qr: str = ""
+    #: a representative's mail: whom they stand in for ("H.E. Ms. …, Permanent Representative of …")
+    representing: str = ""
+    #: a decline's confirmation: the representative the invitee named
+    representative: str = ""
+    #: cancellation: this invitee's invitation was withdrawn, the event goes on
+    withdrawn: bool = False
 
 
 def build_context(
@@ -152,7 +158,10 @@ def build_context(
       (defaults to the event's recommendations)
     - reminder: ``offset_label`` (already localized) or ``offset_seconds`` (the rule's
       offset before the start); without either the label is computed from ``now``
-    - cancellation (or any kind): ``note``, a message from the organizers
+    - cancellation (or any kind): ``note``, a message from the organizers; ``withdrawn``:
+      only this invitee's invitation was withdrawn, not the event
+    - any kind: ``representing``, whom a representative stands in for;
+      ``representative``, the representative a declining invitee named
     """
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -203,6 +212,9 @@ def build_context(
         message_html=markdown_to_html(written.body),
         message_text=markdown_to_text(written.body),
         checkin_qr=checkin_qr,
+        representing=str(extra.get("representing") or ""),
+        representative=str(extra.get("representative") or ""),
+        withdrawn=kind == MessageKind.CANCELLATION and bool(extra.get("withdrawn")),
     )
 
 

@@ -37,18 +37,23 @@ from roundtable.web.schemas import (
     EventSummaryOut,
     ImportOut,
     InputErrorBody,
+    InviteeEditOut,
     InviteeImport,
+    InviteeIn,
     InviteeOut,
     InviteePageOut,
+    InviteePatch,
     MessageOut,
     MessagePageOut,
     QueuedOut,
+    ReplyEntryOut,
     ReplyIn,
     ReplyOut,
     ReportOut,
+    WithdrawOut,
     problems_out,
 )
-from roundtable.workflows import Conflict
+from roundtable.workflows import Conflict, invitee_desk
 from roundtable.workflows import events as event_workflow
 from roundtable.workflows import invitees as invitee_workflow
 
@@ -156,14 +161,20 @@ def _spec_of(document: EventDocument) -> EventSpec:
 # --- invitees ------------------------------------------------------------------------------
 
 
-@router.post("/events/{slug}/invitees", summary="Import invitees")
-def import_invitees(slug: Slug, body: InviteeImport, member: Manager) -> ImportOut:
+@router.post("/events/{slug}/invitees", summary="Add one invitee, or import several")
+def import_invitees(slug: Slug, body: InviteeImport | InviteeIn, member: Manager) -> ImportOut:
     """Put invitees on the event's list, checked as an invitee file is.
 
-    Without ``skip_invalid``, one invalid row rejects the whole request: 422 lists
-    every problem (``invitees[3].email``) and nothing is written. Importing the same
-    invitees again changes nothing.
+    One object (``{"email": …, "name": …}``) adds one invitee; ``{"invitees": […]}``
+    imports several. Without ``skip_invalid``, one invalid row rejects the whole
+    request: 422 lists every problem (``invitees[3].email``) and nothing is written.
+    Adding the same invitees again changes nothing.
     """
+    if isinstance(body, InviteeIn):
+        one = invitee_desk.add_invitee(member, slug, body.model_dump(), source=BODY, now=utcnow())
+        return ImportOut(
+            created=one.created, updated=one.updated, unchanged=one.unchanged, skipped=[]
+        )
     result = event_workflow.import_invitee_records(
         member,
         slug,
@@ -220,6 +231,57 @@ def list_invitees(
         page=result.page,
         per_page=result.per_page,
     )
+
+
+InviteeEmail = Annotated[
+    str,
+    Path(max_length=320, description="The invitee's address.", examples=["a.rossi@example.org"]),
+]
+
+
+@router.patch("/events/{slug}/invitees/{email}", summary="Edit one invitee or correct the address")
+def edit_invitee(
+    slug: Slug, email: InviteeEmail, body: InviteePatch, member: Manager
+) -> InviteeEditOut:
+    """Change the fields given, checked as the invitee file is; the others stay.
+
+    With a new ``email``: the bounce mark stays with the old address, and an
+    invitee still to reply is sent the invitation again at the new one, with the
+    same working link.
+    """
+    result = invitee_desk.edit_invitee(
+        member, slug, email, body.model_dump(exclude_none=True), source=BODY, now=utcnow()
+    )
+    return InviteeEditOut(
+        email=result.email,
+        changed=result.changed,
+        address_changed=result.address_changed,
+        invitation_resent=result.invitation_resent,
+    )
+
+
+@router.delete("/events/{slug}/invitees/{email}", summary="Withdraw one invitation")
+def withdraw_invitee(slug: Slug, email: InviteeEmail, member: Manager) -> WithdrawOut:
+    """Status ``cancelled``; a cancellation (``METHOD:CANCEL``) goes to them; their link stops."""
+    withdrawn = invitee_desk.withdraw_invitee(member, slug, email, now=utcnow())
+    return WithdrawOut(email=normalise_email(email) or email, withdrawn=withdrawn)
+
+
+@router.get("/events/{slug}/invitees/{email}/replies", summary="One invitee's reply history")
+def invitee_replies(slug: Slug, email: InviteeEmail, member: Member) -> list[ReplyEntryOut]:
+    """Every change of their reply, oldest first: who, when, from what to what, why."""
+    return [
+        ReplyEntryOut(
+            at=entry.at,
+            actor=entry.actor,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            guests=entry.guests,
+            notes=entry.notes,
+            reason=entry.reason,
+        )
+        for entry in invitee_desk.reply_history(member, slug, email)
+    ]
 
 
 @router.post("/events/{slug}/invitations/send", summary="Send the invitations")

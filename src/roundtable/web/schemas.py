@@ -246,6 +246,42 @@ class InviteeImport(_Strict):
     skip_invalid: bool = Field(False, description="Import the valid rows and report the others.")
 
 
+class InviteePatch(InviteeIn):
+    """Changes to one invitee: the fields given change, the others stay.
+
+    A new ``email`` corrects the address: an invitee still to reply is sent the
+    invitation again there, with the same link; the old address keeps its bounce mark.
+    """
+
+
+class InviteeEditOut(BaseModel):
+    """What an edit did."""
+
+    email: str = Field(description="The invitee's address now.", examples=["a.rossi@example.org"])
+    changed: bool
+    address_changed: bool
+    invitation_resent: bool = Field(description="The invitation was queued to the new address.")
+
+
+class WithdrawOut(BaseModel):
+    """What a withdrawal did."""
+
+    email: str = Field(examples=["a.rossi@example.org"])
+    withdrawn: bool = Field(description="False when it was already withdrawn.")
+
+
+class ReplyEntryOut(BaseModel):
+    """One change of an invitee's reply."""
+
+    at: datetime
+    actor: str = Field(description="The invitee, a staff account, or system.")
+    from_status: str = Field(examples=["invited"])
+    to_status: str = Field(examples=["accepted"])
+    guests: int
+    notes: str
+    reason: str = Field(description="Why staff recorded it, if they did.")
+
+
 class ImportOut(BaseModel):
     """What an import did."""
 

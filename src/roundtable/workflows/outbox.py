@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from roundtable.db import write_session
+from roundtable.invitations.model import Invitation
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_message
+from roundtable.people.model import Contact
 from roundtable.staff.permissions import StaffMember, message_for
 from roundtable.workflows import Conflict
 
@@ -27,6 +29,7 @@ def resend_failed_message(member: StaffMember, message_id: int, *, now: datetime
         old, _event = message_for(session, member, message_id, manage=True, lock=True)
         if old.status != MessageStatus.FAILED:
             raise Conflict(f"only a failed message can be sent again; this one is {old.status}")
+        _refuse_bounced(session, old)
         base = old.mailing.split(RESEND_MARK, 1)[0]
         copies = session.exec(
             select(Message.status).where(
@@ -50,3 +53,17 @@ def resend_failed_message(member: StaffMember, message_id: int, *, now: datetime
         if new_id is None:
             raise Conflict("a copy of this message is already waiting to be sent")
         return new_id
+
+
+def _refuse_bounced(session: Session, message: Message) -> None:
+    """A copy to an address that bounced would be dropped at send time: say so now."""
+    contact = session.exec(
+        select(Contact)
+        .join(Invitation, col(Invitation.contact_id) == col(Contact.id))
+        .where(Invitation.id == message.invitation_id)
+    ).first()
+    if contact is not None and contact.bounced_at is not None:
+        raise Conflict(
+            f"the address {contact.email} bounced ({contact.bounce_reason or 'no reason given'}); "
+            "correct the invitee's address, which sends the invitation again"
+        )

@@ -28,6 +28,7 @@ from roundtable.invitations.service import contact_for, issue_token
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.model import Contact
+from roundtable.schedule.service import schedule_for
 
 #: different representatives one invitation may name over its life
 MAX_REPRESENTATIVES = 3
@@ -107,6 +108,8 @@ def invite_representative(
                 context={"representative_of": original.id},
             ),
         )
+        # A full invitee: the event's reminders and nudge, as for anyone invited.
+        schedule_for(session, event, [invitation.id], now)
     naming.representative_id = invitation.id
     return invitation
 
