@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services browser install clean test-other-pythons
+.PHONY: demo test lint bench services browser gettext install clean test-other-pythons
 
 # The other Pythons the project supports. `make test` runs the whole suite on $(PYTHON) and the
 # mail, calendar and web tests (where header folding and formatting differ between versions) on
@@ -56,7 +56,15 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  command -v chromium >/dev/null 2>&1 || echo "warning: no chromium; the browser tests will be skipped" >&2; }
 
-test: install services browser lint
+# The catalog test runs GNU gettext's `msgfmt -c` on every catalog; install it when missing.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && { \
+	    echo "installing gettext for the catalog test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }; \
+	  command -v msgfmt >/dev/null 2>&1 || echo "warning: no msgfmt; the catalog test will fail" >&2; }
+
+test: install services browser gettext lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-other-pythons
 

@@ -72,7 +72,12 @@ def render(kind: str, ctx: MailContext) -> RenderedMail:
     subject = one_line(env.get_template(f"{kind}/subject.txt.j2").render(ctx=ctx))
     text = env.get_template(f"{kind}/body.txt.j2").render(ctx=ctx, subject=subject)
     html = env.get_template(f"{kind}/body.html.j2").render(ctx=ctx, subject=subject)
-    return RenderedMail(subject=subject, text=tidy_text(text), html=tidy_html(html))
+    language = ctx.language
+    return RenderedMail(
+        subject=i18n.typeset(language, subject),
+        text=i18n.typeset(language, tidy_text(text)),
+        html=i18n.typeset(language, tidy_html(html)),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -244,10 +244,11 @@ class Clock:
         if self.language != "en" or not abbreviation.isalpha():
             abbreviation = offset
         city = get_timezone_location(zone, locale=self.locale, return_city=True)
-        return self.words.gettext("%(city)s time, %(abbreviation)s") % {
+        named = self.words.gettext("%(city)s time, %(abbreviation)s") % {
             "city": city,
             "abbreviation": abbreviation,
         }
+        return i18n.typeset(self.language, named)
 
     def _hours(self, at: datetime) -> str:
         return format_skeleton("Hm", at, tzinfo=at.tzinfo, locale=self.locale)

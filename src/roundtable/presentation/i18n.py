@@ -8,12 +8,14 @@ catalog does not translate comes out in English, which is what gettext does.
 from __future__ import annotations
 
 import gettext
+import re
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Literal
 
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -53,6 +55,8 @@ def translations(language: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=BABEL_LOCALES[language], domain=DOMAIN)
+    if language == "fr":
+        _mark_elisions(catalog)
     compiled = BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -68,3 +72,34 @@ def babel_locale(language: str) -> Locale:
 def text_direction(language: str) -> Literal["ltr", "rtl"]:
     """``rtl`` for Arabic: the HTML part sets ``dir`` from it."""
     return "rtl" if babel_locale(language).text_direction == "rtl" else "ltr"
+
+
+
+# French elides "de" and "que" before a vowel ("au nom d’IOM", not "de IOM"). The catalogs
+# cannot: the word that follows is a value ("de %(hosts)s") known only once the sentence
+# is finished. So a French catalog's "de %(x)s" is read as "de", a no-break space, "%(x)s"
+# (which reads correctly even where nothing elides it), and :func:`typeset` elides that
+# pair, and only that, before a vowel (a plain space otherwise): a name such as
+# "João de Almeida" is left alone.
+_ELIDING = re.compile(r"\b([Dd]e|[Qq]ue) (?=%\()")
+_FRENCH_ELISION = re.compile("\\b([Dd]e|[Qq]ue)\u00a0([AEIOUÂÊÎÔÛÉÈÀaeiouâêîôûéèà])?")
+
+
+def _mark_elisions(catalog: Catalog) -> None:
+    for message in catalog:
+        if isinstance(message.string, str):
+            message.string = _ELIDING.sub("\\1\u00a0", message.string)
+        elif message.string:
+            message.string = tuple(_ELIDING.sub("\\1\u00a0", form) for form in message.string)
+
+
+def _elide(match: re.Match[str]) -> str:
+    word, vowel = match.group(1), match.group(2)
+    return f"{word[:-1]}’{vowel}" if vowel else f"{word} "
+
+
+def typeset(language: str, text: str) -> str:
+    """``text`` as the reader's typography wants it, once its values are in place."""
+    if supported_language(language) == "fr":
+        return _FRENCH_ELISION.sub(_elide, text)
+    return text

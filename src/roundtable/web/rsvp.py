@@ -52,6 +52,7 @@ from roundtable.presentation.i18n import (
     supported_language,
     text_direction,
     translations,
+    typeset,
 )
 from roundtable.types import utcnow
 from roundtable.web.security import (
@@ -429,6 +430,7 @@ def _render(
             "stylesheet": request.url_for("static", path="roundtable.css").path,
         }
     )
+    html = typeset(language, html)
     return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
 
 
