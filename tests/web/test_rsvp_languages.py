@@ -30,6 +30,7 @@ from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from roundtable.web.rsvp import problem_text
 from tests.invitations.rsvp_support import add_event, invitation, invite, snapshot
+from tests.mail.bidi_check import unisolated_latin
 from tests.mail.test_mail_catalogs import (
     CATALOG_LANGUAGES,
     catalog,
@@ -422,3 +423,10 @@ def test_every_problem_reads_in_the_language_without_english(language: str) -> N
 def test_a_problem_the_catalogs_do_not_know_keeps_its_english() -> None:
     problem = Problem("A sentence no catalog holds.", field="x")
     assert problem_text(problem, "fr") == problem.message
+
+
+def test_the_arabic_page_isolates_every_latin_value(web: TestClient) -> None:
+    """Address, webcast link, co-organizers: each a run of its own on the Arabic page."""
+    _, token = invite(add_full_event(), 1, language="ar")
+    page = web.get(f"/rsvp/{token}").text
+    assert unisolated_latin(page) == [], unisolated_latin(page)

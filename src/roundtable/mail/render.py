@@ -112,6 +112,8 @@ def build_environment(loader: BaseLoader) -> Environment:
     )
     # Collapse the whitespace of {% trans %} blocks, so catalog entries are single lines.
     env.policies["ext.i18n.trimmed"] = True
+    env.filters["bdi"] = i18n.bdi
+    env.filters["isolate"] = _isolate
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
@@ -139,6 +141,11 @@ def tidy_html(html: str) -> str:
 
 def _words(context: Context) -> Any:
     return i18n.translations(context["ctx"].language)
+
+
+@pass_context
+def _isolate(context: Context, value: object) -> str:
+    return i18n.isolate(context["ctx"].language, value)
 
 
 @pass_context

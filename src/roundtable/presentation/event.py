@@ -124,13 +124,18 @@ def present_event(
     co_organizers = list(event.co_organizers)
     # The organizer speaks first, on behalf of itself and its co-organizers.
     hosts = [event.organizer_name, *(c for c in co_organizers if c != event.organizer_name)]
+    # Each name its own run, so an Arabic "و" does not join the Latin name beside it.
+    hosts = [i18n.isolate(language, name) for name in hosts]
+    named_co_organizers = [i18n.isolate(language, name) for name in co_organizers]
     return EventView(
         title=event.title,
         format=event.format or words.gettext("meeting"),
         description_html=markdown_to_html(event.description),
         description_text=markdown_to_text(event.description),
         hosts=format_list(hosts, locale=clock.locale),
-        co_organizers=format_list(co_organizers, locale=clock.locale) if co_organizers else "",
+        co_organizers=(
+            format_list(named_co_organizers, locale=clock.locale) if co_organizers else ""
+        ),
         venue=event.venue,
         room=event.room,
         address=event.address,
@@ -242,7 +247,7 @@ class Clock:
             return offset
         abbreviation = at.tzname() or ""
         if self.language != "en" or not abbreviation.isalpha():
-            abbreviation = offset
+            abbreviation = i18n.isolate(self.language, offset)
         city = get_timezone_location(zone, locale=self.locale, return_city=True)
         named = self.words.gettext("%(city)s time, %(abbreviation)s") % {
             "city": city,

@@ -19,6 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from markupsafe import Markup
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -82,7 +83,9 @@ def text_direction(language: str) -> Literal["ltr", "rtl"]:
 # pair, and only that, before a vowel (a plain space otherwise): a name such as
 # "João de Almeida" is left alone.
 _ELIDING = re.compile(r"\b([Dd]e|[Qq]ue) (?=%\()")
-_FRENCH_ELISION = re.compile("\\b([Dd]e|[Qq]ue)\u00a0([AEIOUÂÊÎÔÛÉÈÀaeiouâêîôûéèà])?")
+_FRENCH_ELISION = re.compile(
+    "\\b([Dd]e|[Qq]ue)\u00a0(<bdi>|\u2068)?([AEIOUÂÊÎÔÛÉÈÀaeiouâêîôûéèà])?"
+)
 
 
 def _mark_elisions(catalog: Catalog) -> None:
@@ -94,8 +97,8 @@ def _mark_elisions(catalog: Catalog) -> None:
 
 
 def _elide(match: re.Match[str]) -> str:
-    word, vowel = match.group(1), match.group(2)
-    return f"{word[:-1]}’{vowel}" if vowel else f"{word} "
+    word, isolate, vowel = match.group(1), match.group(2) or "", match.group(3)
+    return f"{word[:-1]}’{isolate}{vowel}" if vowel else f"{word} {isolate}"
 
 
 def typeset(language: str, text: str) -> str:
@@ -103,3 +106,27 @@ def typeset(language: str, text: str) -> str:
     if supported_language(language) == "fr":
         return _FRENCH_ELISION.sub(_elide, text)
     return text
+
+
+# Bidi isolation (docs/architecture.md): a value in another script than the reader's (an
+# address, a phone number, a link, an organization's name) keeps its own order inside a
+# right-to-left sentence only when isolated from it. HTML isolates with <bdi> (its own
+# direction, from its first strong character); plain text and calendar text with the
+# Unicode isolates, which only a right-to-left reader needs.
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def isolate(language: str, value: object) -> str:
+    """``value`` as a run of its own in plain text for a reader of ``language``."""
+    text = "" if value is None else str(value)
+    if not text or text_direction(language) == "ltr":
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
+def bdi(value: object) -> Markup | str:
+    """``value`` (escaped unless already markup) in ``<bdi>``: isolated in any page."""
+    if value is None or value == "":
+        return ""
+    return Markup("<bdi>{}</bdi>").format(value)

@@ -48,6 +48,7 @@ from roundtable.presentation.calendar_links import calendar_links
 from roundtable.presentation.event import Clock, present_event, zone_of
 from roundtable.presentation.i18n import (
     babel_locale,
+    bdi,
     catalog_path,
     supported_language,
     text_direction,
@@ -450,6 +451,7 @@ def _environment(language: str) -> Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         translations(language), newstyle=True
     )
+    environment.filters["bdi"] = bdi
     return environment
 
 
