@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -430,3 +431,24 @@ def test_the_arabic_page_isolates_every_latin_value(web: TestClient) -> None:
     _, token = invite(add_full_event(), 1, language="ar")
     page = web.get(f"/rsvp/{token}").text
     assert unisolated_latin(page) == [], unisolated_latin(page)
+
+
+@pytest.mark.parametrize(
+    ("language", "reply", "programme"),
+    [
+        ("fr", f"Merci de répondre{NBSP}:", f"Programme (heure locale){NBSP}:"),
+        ("ar", "يرجى الرد:", "البرنامج (بالتوقيت المحلي):"),
+        ("zh", "请回复：", "议程（当地时间）："),
+        ("en", "Please reply:", "Programme (local time):"),
+    ],
+)
+def test_the_calendar_entry_speaks_the_invitees_language(
+    web: TestClient, language: str, reply: str, programme: str
+) -> None:
+    _, token = invite(add_full_event(), 1, language=language)
+    entry = Calendar.from_ical(web.get(f"/rsvp/{token}/invite.ics").content)
+    description = str(next(iter(entry.walk("VEVENT")))["DESCRIPTION"])
+    assert description.startswith(f"{reply} ")
+    assert programme in description
+    isolated = "\u2068https://webtv.un.org/\u2069" in description
+    assert isolated == (language == "ar")

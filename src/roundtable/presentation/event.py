@@ -297,3 +297,26 @@ def aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r} where an aware instant is required")
     return at
+
+
+@dataclass(frozen=True)
+class CalendarWords:
+    """The labels of a calendar entry's DESCRIPTION, in the reader's language."""
+
+    cancelled: str
+    reply: str
+    programme: str
+    webcast: str
+    contact: str
+
+
+def calendar_words(language: str) -> CalendarWords:
+    """The DESCRIPTION's labels from the same catalogs as the mail and the page."""
+    words = i18n.translations(language)
+    return CalendarWords(
+        cancelled=words.gettext("This event has been cancelled."),
+        reply=words.gettext("Please reply:"),
+        programme=words.gettext("Programme (local time):"),
+        webcast=words.gettext("Webcast:"),
+        contact=words.gettext("For further information, please contact:"),
+    )

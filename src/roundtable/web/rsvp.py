@@ -182,6 +182,7 @@ def rsvp_calendar(request: Request, token: str) -> Response:
         attendee=Attendee.of(view.contact, view.invitation),
         now=utcnow(),
         rsvp_url=f"{get_settings().public_base_url}/rsvp/{token}",
+        language=supported_language(view.invitation.language),
     )
     filename = re.sub(r"[^a-z0-9-]", "", event.slug) or "invite"
     return Response(
