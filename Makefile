@@ -55,6 +55,11 @@ browser:
 	    echo "installing chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	  command -v chromium >/dev/null 2>&1 || echo "warning: no chromium; the browser tests will be skipped" >&2; }
+	@# Arabic and Chinese screenshots need fonts that cover them: Debian's Noto.
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && fc-list 2>/dev/null | grep -qi "Noto.*Arabic" || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && { \
+	    echo "installing Noto fonts for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-noto-cjk >/dev/null; }; } || true
 
 # The catalog test runs GNU gettext's `msgfmt -c` on every catalog; install it when missing.
 gettext:
