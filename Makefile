@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services browser imap fonts install clean test-other-pythons
+.PHONY: demo test lint bench services browser imap fonts gettext install clean test-other-pythons
 
 # The other Pythons the project supports. `make test` runs the whole suite on $(PYTHON) and the
 # mail, calendar and web tests (where header folding and formatting differ between versions) on
@@ -65,8 +65,8 @@ imap:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }; \
 	  command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || echo "warning: no dovecot; the inbound tests will fail" >&2; }
 
-# Badges and place cards print with WeasyPrint (Pango) in Noto fonts that cover the six
-# languages; install them when missing, like chromium.
+# Badges and place cards print with WeasyPrint (Pango), and the Arabic and Chinese screenshots
+# render, in Noto fonts that cover the six languages; install them when missing, like chromium.
 fonts:
 	@{ fc-list 2>/dev/null | grep -q "Noto Sans CJK" && fc-list | grep -q "Noto Naskh Arabic" \
 	   && ldconfig -p 2>/dev/null | grep -q libpangoft2; } || { \
@@ -76,13 +76,21 @@ fonts:
 	      fonts-noto-core fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }; \
 	  fc-list 2>/dev/null | grep -q "Noto Sans CJK" || echo "warning: no Noto CJK font; badges will lack Chinese" >&2; }
 
-test: install services browser imap fonts lint
+# The catalog test runs GNU gettext's `msgfmt -c` on every catalog; install it when missing.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && { \
+	    echo "installing gettext for the catalog test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }; \
+	  command -v msgfmt >/dev/null 2>&1 || echo "warning: no msgfmt; the catalog test will fail" >&2; }
+
+test: install services browser imap fonts gettext lint
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-other-pythons
 
 # Each interpreter is found on PATH or among pyenv's versions; one that is missing is named
 # loudly and skipped, as the project's own files cannot install an interpreter here.
-test-other-pythons: services browser
+test-other-pythons: services browser imap fonts gettext
 	@set -e; for version in $(OTHER_PYTHONS); do \
 	  python=""; \
 	  for candidate in "python$$version" $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$version"*/bin/python$$version 2>/dev/null); do \

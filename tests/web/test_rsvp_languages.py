@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -30,6 +31,7 @@ from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from roundtable.web.rsvp import problem_text
 from tests.invitations.rsvp_support import add_event, invitation, invite, snapshot
+from tests.mail.bidi_check import unisolated_latin
 from tests.mail.test_mail_catalogs import (
     CATALOG_LANGUAGES,
     catalog,
@@ -422,3 +424,31 @@ def test_every_problem_reads_in_the_language_without_english(language: str) -> N
 def test_a_problem_the_catalogs_do_not_know_keeps_its_english() -> None:
     problem = Problem("A sentence no catalog holds.", field="x")
     assert problem_text(problem, "fr") == problem.message
+
+
+def test_the_arabic_page_isolates_every_latin_value(web: TestClient) -> None:
+    """Address, webcast link, co-organizers: each a run of its own on the Arabic page."""
+    _, token = invite(add_full_event(), 1, language="ar")
+    page = web.get(f"/rsvp/{token}").text
+    assert unisolated_latin(page) == [], unisolated_latin(page)
+
+
+@pytest.mark.parametrize(
+    ("language", "reply", "programme"),
+    [
+        ("fr", f"Merci de répondre{NBSP}:", f"Programme (heure locale){NBSP}:"),
+        ("ar", "يرجى الرد:", "البرنامج (بالتوقيت المحلي):"),
+        ("zh", "请回复：", "议程（当地时间）："),
+        ("en", "Please reply:", "Programme (local time):"),
+    ],
+)
+def test_the_calendar_entry_speaks_the_invitees_language(
+    web: TestClient, language: str, reply: str, programme: str
+) -> None:
+    _, token = invite(add_full_event(), 1, language=language)
+    entry = Calendar.from_ical(web.get(f"/rsvp/{token}/invite.ics").content)
+    description = str(next(iter(entry.walk("VEVENT")))["DESCRIPTION"])
+    assert description.startswith(f"{reply} ")
+    assert programme in description
+    isolated = "\u2068https://webtv.un.org/\u2069" in description
+    assert isolated == (language == "ar")

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,8 @@ from roundtable.calendar.timezones import vtimezone_text
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, InviteeRole, Status
 from roundtable.people.model import Contact
-from roundtable.presentation.event import contact_person, location_of
+from roundtable.presentation import i18n
+from roundtable.presentation.event import calendar_words, contact_person, location_of
 
 PRODID = "-//Roundtable//Roundtable//EN"
 
@@ -111,6 +112,7 @@ def build_calendar(
     now: datetime,
     rsvp_url: str | None = None,
     with_alarm: bool = True,
+    language: str = "en",
 ) -> bytes:
     """The whole ``text/calendar`` document, CRLF line endings, lines folded at 75 octets.
 
@@ -127,7 +129,7 @@ def build_calendar(
     reply_url = None if cancelled else rsvp_url
     own = VEvent()
     own.add("DTSTAMP", now.astimezone(UTC).replace(microsecond=0))
-    description = describe(event, agenda, reply_url, cancelled=cancelled)
+    description = describe(event, agenda, reply_url, cancelled=cancelled, language=language)
     if description:
         own.add("DESCRIPTION", _Text(description))
     url = reply_url or event.webcast_url
@@ -247,25 +249,33 @@ _PLACEHOLDERS = {f"{name}:{_placeholder(name)}".encode("ascii"): name for name i
 
 
 def describe(
-    event: Event, agenda: Sequence[AgendaItem], rsvp_url: str | None, *, cancelled: bool = False
+    event: Event,
+    agenda: Sequence[AgendaItem],
+    rsvp_url: str | None,
+    *,
+    cancelled: bool = False,
+    language: str = "en",
 ) -> str:
     """The plain-text DESCRIPTION: reply link, programme, webcast and whom to ask.
 
     Outlook ignores it (the mail body repeats all of it), but Google,
     Apple and Thunderbird show it with the entry.
     """
+    words = calendar_words(language)
+    own = partial(i18n.isolate, language)  # a value a run of its own for a right-to-left reader
     paragraphs = []
     if cancelled:
-        paragraphs.append("This event has been cancelled.")
+        paragraphs.append(words.cancelled)
     elif rsvp_url:
-        paragraphs.append(f"Please reply: {rsvp_url}")
-    lines = [_agenda_line(item) for item in sorted(agenda, key=lambda item: item.position)]
+        paragraphs.append(f"{words.reply} {own(rsvp_url)}")
+    items = sorted(agenda, key=lambda item: item.position)
+    lines = [own(_agenda_line(item)) for item in items]
     if lines:
-        paragraphs.append("\n".join(["Programme (local time):", *lines]))
+        paragraphs.append("\n".join([words.programme, *lines]))
     if event.webcast_url:
-        paragraphs.append(f"Webcast: {event.webcast_url}")
-    paragraphs.append(f"For further information, please contact: {contact_person(event).one_line}")
-    return "\n\n".join(paragraphs)
+        paragraphs.append(f"{words.webcast} {own(event.webcast_url)}")
+    paragraphs.append(f"{words.contact} {own(contact_person(event).one_line)}")
+    return i18n.typeset(language, "\n\n".join(paragraphs))
 
 
 def _wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:

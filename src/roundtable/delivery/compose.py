@@ -262,5 +262,6 @@ def _calendar_part(
         now=now,
         rsvp_url=rsvp_url,
         with_alarm=method != "CANCEL",
+        language=bundle.addressee.language,
     )
     return data, method

@@ -72,7 +72,12 @@ def render(kind: str, ctx: MailContext) -> RenderedMail:
     subject = one_line(env.get_template(f"{kind}/subject.txt.j2").render(ctx=ctx))
     text = env.get_template(f"{kind}/body.txt.j2").render(ctx=ctx, subject=subject)
     html = env.get_template(f"{kind}/body.html.j2").render(ctx=ctx, subject=subject)
-    return RenderedMail(subject=subject, text=tidy_text(text), html=tidy_html(html))
+    language = ctx.language
+    return RenderedMail(
+        subject=i18n.typeset(language, subject),
+        text=i18n.typeset(language, tidy_text(text)),
+        html=i18n.typeset(language, tidy_html(html)),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +112,8 @@ def build_environment(loader: BaseLoader) -> Environment:
     )
     # Collapse the whitespace of {% trans %} blocks, so catalog entries are single lines.
     env.policies["ext.i18n.trimmed"] = True
+    env.filters["bdi"] = i18n.bdi
+    env.filters["isolate"] = _isolate
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
@@ -134,6 +141,11 @@ def tidy_html(html: str) -> str:
 
 def _words(context: Context) -> Any:
     return i18n.translations(context["ctx"].language)
+
+
+@pass_context
+def _isolate(context: Context, value: object) -> str:
+    return i18n.isolate(context["ctx"].language, value)
 
 
 @pass_context

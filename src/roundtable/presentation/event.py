@@ -124,13 +124,18 @@ def present_event(
     co_organizers = list(event.co_organizers)
     # The organizer speaks first, on behalf of itself and its co-organizers.
     hosts = [event.organizer_name, *(c for c in co_organizers if c != event.organizer_name)]
+    # Each name its own run, so an Arabic "و" does not join the Latin name beside it.
+    hosts = [i18n.isolate(language, name) for name in hosts]
+    named_co_organizers = [i18n.isolate(language, name) for name in co_organizers]
     return EventView(
         title=event.title,
         format=event.format or words.gettext("meeting"),
         description_html=markdown_to_html(event.description),
         description_text=markdown_to_text(event.description),
         hosts=format_list(hosts, locale=clock.locale),
-        co_organizers=format_list(co_organizers, locale=clock.locale) if co_organizers else "",
+        co_organizers=(
+            format_list(named_co_organizers, locale=clock.locale) if co_organizers else ""
+        ),
         venue=event.venue,
         room=event.room,
         address=event.address,
@@ -242,12 +247,13 @@ class Clock:
             return offset
         abbreviation = at.tzname() or ""
         if self.language != "en" or not abbreviation.isalpha():
-            abbreviation = offset
+            abbreviation = i18n.isolate(self.language, offset)
         city = get_timezone_location(zone, locale=self.locale, return_city=True)
-        return self.words.gettext("%(city)s time, %(abbreviation)s") % {
+        named = self.words.gettext("%(city)s time, %(abbreviation)s") % {
             "city": city,
             "abbreviation": abbreviation,
         }
+        return i18n.typeset(self.language, named)
 
     def _hours(self, at: datetime) -> str:
         return format_skeleton("Hm", at, tzinfo=at.tzinfo, locale=self.locale)
@@ -291,3 +297,26 @@ def aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r} where an aware instant is required")
     return at
+
+
+@dataclass(frozen=True)
+class CalendarWords:
+    """The labels of a calendar entry's DESCRIPTION, in the reader's language."""
+
+    cancelled: str
+    reply: str
+    programme: str
+    webcast: str
+    contact: str
+
+
+def calendar_words(language: str) -> CalendarWords:
+    """The DESCRIPTION's labels from the same catalogs as the mail and the page."""
+    words = i18n.translations(language)
+    return CalendarWords(
+        cancelled=words.gettext("This event has been cancelled."),
+        reply=words.gettext("Please reply:"),
+        programme=words.gettext("Programme (local time):"),
+        webcast=words.gettext("Webcast:"),
+        contact=words.gettext("For further information, please contact:"),
+    )

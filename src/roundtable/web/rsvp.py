@@ -48,10 +48,12 @@ from roundtable.presentation.calendar_links import calendar_links
 from roundtable.presentation.event import Clock, present_event, zone_of
 from roundtable.presentation.i18n import (
     babel_locale,
+    bdi,
     catalog_path,
     supported_language,
     text_direction,
     translations,
+    typeset,
 )
 from roundtable.types import utcnow
 from roundtable.web.security import (
@@ -180,6 +182,7 @@ def rsvp_calendar(request: Request, token: str) -> Response:
         attendee=Attendee.of(view.contact, view.invitation),
         now=utcnow(),
         rsvp_url=f"{get_settings().public_base_url}/rsvp/{token}",
+        language=supported_language(view.invitation.language),
     )
     filename = re.sub(r"[^a-z0-9-]", "", event.slug) or "invite"
     return Response(
@@ -429,6 +432,7 @@ def _render(
             "stylesheet": request.url_for("static", path="roundtable.css").path,
         }
     )
+    html = typeset(language, html)
     return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
 
 
@@ -448,6 +452,7 @@ def _environment(language: str) -> Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         translations(language), newstyle=True
     )
+    environment.filters["bdi"] = bdi
     return environment
 
 
