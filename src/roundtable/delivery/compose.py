@@ -16,6 +16,7 @@ from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
+from roundtable.mail.kinds import check_context
 from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message, MessageKind
 from roundtable.mail.render import render
@@ -140,6 +141,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         rsvp_url = f"{base}/rsvp/{token}"
         ics_url = f"{rsvp_url}/invite.ics"
         unsubscribe_url = f"{rsvp_url}/unsubscribe"
+    check_context(message.kind, message.context)
     extra: dict[str, Any] = dict(message.context)
     if message.kind == MessageKind.FOLLOWUP:
         extra["variant"] = followup_variant(bundle)

@@ -341,8 +341,10 @@ def _change_value(field: str, value: Any, times: Clock) -> str:
     if field == "time":
         if not isinstance(value, Mapping):
             raise ValueError("a 'time' change needs {'starts_at': …, 'ends_at': …} on both sides")
-        zone = zone_of(value["timezone"]) if value.get("timezone") else times.venue_zone
-        return times.interval(_instant(value["starts_at"]), _instant(value["ends_at"]), zone).text
+        if value.get("timezone"):
+            times = Clock(times.language, zone_of(value["timezone"]), times.reader_zone)
+        venue, own = times.both(_instant(value["starts_at"]), _instant(value["ends_at"]))
+        return venue.text if own is None else f"{venue.text} / {own.text}"
     if field in ("starts_at", "ends_at"):
         return times.instant(_instant(value), times.venue_zone).text
     return str(value)

@@ -14,6 +14,7 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import EventStatus
 from roundtable.events.service import get_event
 from roundtable.invitations.model import Status
+from roundtable.mail.kinds import CancellationContext
 from roundtable.mail.mailings import queue_mailing
 from roundtable.mail.model import Message, MessageKind, MessageStatus
 
@@ -34,8 +35,11 @@ class CancelResult:
         }
 
 
-def cancel_event(slug: str, *, now: datetime) -> CancelResult:
-    """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations."""
+def cancel_event(slug: str, *, now: datetime, note: str = "") -> CancelResult:
+    """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations.
+
+    ``note`` is the organizers' paragraph for the cancellation mail.
+    """
     with write_session() as session:
         event = get_event(session, slug)
         if event.is_cancelled:
@@ -62,6 +66,6 @@ def cancel_event(slug: str, *, now: datetime) -> CancelResult:
             kind=MessageKind.CANCELLATION,
             mailing=f"cancellation:{event.sequence}",
             due_at=now,
-            context={"sequence": event.sequence},
+            context=CancellationContext(event.sequence, note.strip()).to_json(),
         )
         return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)
