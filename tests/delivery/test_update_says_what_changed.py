@@ -16,15 +16,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from roundtable.calendar.parse import parse_calendar
 from roundtable.cli import app
 from roundtable.db import read_session
 from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.invitee_import import import_invitee_file
+from roundtable.invitations.model import Invitation
+from roundtable.invitations.rsvp import Reply
 from roundtable.mail.kinds import UpdateContext
 from roundtable.mail.mailings import queue_mailing
 from roundtable.mail.model import Message, MessageKind, MessageStatus
 from roundtable.mail.transports import open_transport
+from roundtable.people.model import Contact
 from roundtable.types import utcnow
+from roundtable.workflows.replies import record_reply
 from roundtable.workflows.sending import send_invitations
 from tests.events.event_files import sample
 from tests.mail.smtp_server import SmtpSink
@@ -157,3 +162,49 @@ def test_a_context_the_composer_would_not_read_is_refused_when_queued(
             context={"sequence": 9, "chnages": []},
         )
     assert UpdateContext.parse(UpdateContext(1, ()).to_json()) == UpdateContext(1, ())
+
+
+def _ann_invited(tmp_path: Path, sink: SmtpSink) -> int:
+    _invited(tmp_path, sink)
+    with read_session() as session:
+        ann = session.exec(
+            select(Invitation).join(Contact).where(Contact.email == "ann@example.org")
+        ).one()
+    assert ann.id is not None
+    return ann.id
+
+
+def _calendars(messages: list[EmailMessage]) -> list[tuple[str, str]]:
+    """(METHOD, the attendee's PARTSTAT) of each message's calendar part."""
+    found = []
+    for message in messages:
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                calendar = parse_calendar(part.get_payload(decode=True))
+                found.append((calendar.method, calendar.attendees[0][1]))
+    return found
+
+
+def test_accept_then_decline_sends_one_cancel_and_never_an_acceptance_after_it(
+    sqlite_engine: Engine, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    ann_id = _ann_invited(tmp_path, smtp_sink)
+    record_reply(ann_id, Reply(response="accept"), actor="invitee", now=utcnow())
+    record_reply(ann_id, Reply(response="decline"), actor="invitee", now=utcnow())
+    assert _calendars(_deliver(smtp_sink)) == [("CANCEL", "DECLINED")]
+    with read_session() as session:
+        rows = session.exec(select(Message).where(Message.kind == MessageKind.CONFIRMATION)).all()
+    assert sorted((m.context["response"], m.status) for m in rows) == [
+        ("accepted", MessageStatus.DROPPED),
+        ("declined", MessageStatus.SENT),
+    ]
+
+
+def test_three_quick_replies_send_only_the_last_ones_confirmation(
+    sqlite_engine: Engine, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    ann_id = _ann_invited(tmp_path, smtp_sink)
+    record_reply(ann_id, Reply(response="accept"), actor="invitee", now=utcnow())
+    record_reply(ann_id, Reply(response="decline"), actor="invitee", now=utcnow())
+    record_reply(ann_id, Reply(response="accept"), actor="invitee", now=utcnow())
+    assert _calendars(_deliver(smtp_sink)) == [("REQUEST", "ACCEPTED")]

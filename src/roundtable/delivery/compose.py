@@ -16,7 +16,7 @@ from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
-from roundtable.mail.kinds import check_context
+from roundtable.mail.kinds import ConfirmationContext, check_context
 from roundtable.mail.mime import assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message, MessageKind
 from roundtable.mail.render import render
@@ -193,7 +193,9 @@ def _calendar_part(
     elif kind in (MessageKind.UPDATE, MessageKind.PROMOTION):
         method, partstat = "REQUEST", PARTSTAT[status]
     elif kind == MessageKind.CONFIRMATION:
-        response = bundle.message.context.get("status") or status
+        # the reply this message confirms, never the status at send time (a later reply's
+        # confirmation, queued after this one, carries its own calendar)
+        response = ConfirmationContext.parse(bundle.message.context).response
         if response == Status.WAITLISTED:
             return None, None
         # A decline removes the event from the invitee's own calendar (see README).

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import ROLES
+from roundtable.mail.kinds import RESPONSES
 from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
@@ -28,7 +29,6 @@ from roundtable.presentation import i18n
 from roundtable.presentation.event import Clock, EventView, aware, present_event, zone_of
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
-RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
 FOLLOWUP_VARIANTS = ("attendee", "declined")
 
 #: reply words as the RSVP form posts them, mapped to the statuses they lead to

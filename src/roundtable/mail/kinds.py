@@ -110,8 +110,39 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+#: a confirmation's ``response``: the outcome of the reply, not the words of the form
+RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
+
+
+@dataclass(frozen=True)
+class ConfirmationContext:
+    """A confirmation: the status the reply led to, which its words and calendar both follow."""
+
+    response: str
+    guests: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"response": self.response, "guests": self.guests}
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> ConfirmationContext:
+        unknown = set(data) - {"response", "guests"}
+        if unknown:
+            raise ValueError(f"confirmation context: unknown key(s) {', '.join(sorted(unknown))}")
+        if data.get("response") not in RESPONSES:
+            raise ValueError(
+                f"confirmation context: 'response' must be one of {', '.join(RESPONSES)}, "
+                f"not {data.get('response')!r}"
+            )
+        return cls(str(data["response"]), int(data.get("guests") or 0))
+
+
 #: the kinds whose context is typed; the parser checks a row's context when queued and composed
-PARSERS = {"update": UpdateContext.parse, "cancellation": CancellationContext.parse}
+PARSERS = {
+    "update": UpdateContext.parse,
+    "cancellation": CancellationContext.parse,
+    "confirmation": ConfirmationContext.parse,
+}
 
 
 def check_context(kind: str, context: Mapping[str, Any] | None) -> None:

@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation
-from roundtable.mail.kinds import check_context
 from roundtable.mail.outbox import queue_for_invitations
 
 
@@ -30,7 +29,6 @@ def queue_mailing(
     gets no second row. Returns the ids of the rows written.
     """
     assert event.id is not None
-    check_context(kind, context)
     recipients = session.exec(
         select(Invitation.id).where(
             Invitation.event_id == event.id, col(Invitation.status).in_(list(statuses))
