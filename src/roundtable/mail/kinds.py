@@ -3,7 +3,7 @@
 Each has ONE serializer (``to_json``) and ONE parser (``parse``); a producer builds the
 dataclass and stores its ``to_json()``, and ``parse`` runs when the row is queued and again
 when it is composed, so a key one side writes and the other does not read is an error at
-once, never a mail that silently says less (docs/architecture.md, "Outbox and delivery").
+once, never a mail that silently says less (docs/architecture.md, "Mail").
 """
 
 from __future__ import annotations

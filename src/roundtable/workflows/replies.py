@@ -303,7 +303,7 @@ def _drop_superseded_confirmations(session: Session, invitation_id: int, now: da
 
     Only the latest reply's confirmation then goes out, so a quick accept-then-decline
     sends one CANCEL, never an acceptance's REQUEST after it (docs/architecture.md,
-    "Outbox and delivery").
+    "Mail").
     """
     session.execute(
         update(Message)

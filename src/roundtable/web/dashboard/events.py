@@ -157,13 +157,13 @@ async def edit_event(
 def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
     with read_session() as session:
         event = event_for(session, visitor.member, slug, manage=True)
-    text = form_text(form, "toml")
+    text, note = form_text(form, "toml"), form_text(form, "note")
     try:
         outcome = workflow.update_event(
-            visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow()
+            visitor.member, slug, parse_event_text(text, f"{slug}.toml"), now=utcnow(), note=note
         )
     except InputError as error:
-        context = _event_form(text=text, event=event, problems=error.problems)
+        context = _event_form(text=text, event=event, problems=error.problems, note=note)
         return render_page(request, visitor, "event_form.html", context, status_code=422)
     if outcome.updates_queued:
         return redirect(f"/dashboard/events/{slug}", "updates", outcome.updates_queued)
@@ -171,9 +171,13 @@ def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -
 
 
 def _event_form(
-    *, text: str, event: Event | None = None, problems: list[Problem] | None = None
+    *,
+    text: str,
+    event: Event | None = None,
+    problems: list[Problem] | None = None,
+    note: str = "",
 ) -> dict[str, Any]:
-    return {"text": text, "event": event, "problems": problems or []}
+    return {"text": text, "event": event, "problems": problems or [], "note": note}
 
 
 @router.post("/dashboard/events/{slug}/send")
