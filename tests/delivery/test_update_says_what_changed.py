@@ -208,3 +208,17 @@ def test_three_quick_replies_send_only_the_last_ones_confirmation(
     record_reply(ann_id, Reply(response="decline"), actor="invitee", now=utcnow())
     record_reply(ann_id, Reply(response="accept"), actor="invitee", now=utcnow())
     assert _calendars(_deliver(smtp_sink)) == [("REQUEST", "ACCEPTED")]
+
+
+def test_a_cancellation_carries_the_organizers_note(
+    sqlite_engine: Engine, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    _invited(tmp_path, smtp_sink)
+    result = runner.invoke(app, ["events", "cancel", SLUG, "--note", NOTE])
+    assert result.exit_code == 0, result.output
+    cancellations = {str(m["To"].addresses[0].addr_spec): m for m in _deliver(smtp_sink)}
+    assert len(cancellations) == 3
+    text, page = _parts(cancellations["jean@example.org"])
+    assert NOTE in text and NOTE in _visible(page)
+    assert "<b>Secretary-General</b>" not in page, "the note is escaped"
+    assert _calendars([cancellations["jean@example.org"]])[0][0] == "CANCEL"
