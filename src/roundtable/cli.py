@@ -193,16 +193,23 @@ def db_accept_key(as_json: JsonOption = False) -> None:
 # -- events -----------------------------------------------------------------------------------
 
 
+#: the organizers' paragraph for the update or cancellation mail this command sends
+NoteOption = Annotated[
+    str, typer.Option("--note", help="A paragraph from the organizers, shown in the mail.")
+]
+
+
 @events_app.command("load")
 def events_load(
     file: Annotated[Path, typer.Argument(help="The event file (TOML).")],
+    note: NoteOption = "",
     as_json: JsonOption = False,
 ) -> None:
     """Create the event described by FILE, or update it when its slug exists."""
     from roundtable.workflows.event_changes import apply_event_file
 
     with _writes_links():
-        outcome = apply_event_file(file, now=_now())
+        outcome = apply_event_file(file, now=_now(), note=note)
     verb = "created" if outcome.created else ("updated" if outcome.changed_fields else "unchanged")
     text = f"event {outcome.slug} {verb}"
     if outcome.changed_fields and not outcome.created:
@@ -213,12 +220,12 @@ def events_load(
 
 
 @events_app.command("cancel")
-def events_cancel(slug: str, as_json: JsonOption = False) -> None:
+def events_cancel(slug: str, note: NoteOption = "", as_json: JsonOption = False) -> None:
     """Cancel the event: cancellation mail to everyone not declined, pending mail dropped."""
     from roundtable.workflows.cancel import cancel_event
 
     with _writes_links():
-        result = cancel_event(slug, now=_now())
+        result = cancel_event(slug, now=_now(), note=note)
     _emit(
         as_json,
         result.as_dict(),

@@ -196,9 +196,11 @@ def test_the_update_lists_each_change_old_and_new() -> None:
     text = render("update", ctx).text
     assert "Room: Conference Room 6 → Trusteeship Council Chamber" in text
     assert (
-        "Date and time: Thursday, 23 September 2027, 13:15–15:00 (New York time, EDT) → "
-        "Friday, 24 September 2027, 10:00–12:00 (New York time, EDT)"
-    ) in text
+        "Date and time: Thursday, 23 September 2027, 13:15–15:00 (New York time, EDT) / "
+        "Thursday, 23 September 2027, 18:15–20:00 (Dublin time, IST) → "
+        "Friday, 24 September 2027, 10:00–12:00 (New York time, EDT) / "
+        "Friday, 24 September 2027, 15:00–17:00 (Dublin time, IST)"
+    ) in text, "old and new times on the venue's clock and on the reader's"
 
 
 def test_one_line_removes_every_line_break_and_control_character() -> None:

@@ -18,6 +18,7 @@ from roundtable.invitations.checkin_codes import checkin_code
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
 from roundtable.mail.context import build_context
+from roundtable.mail.kinds import ConfirmationContext, check_context
 from roundtable.mail.mime import InlineImage, assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message, MessageKind
 from roundtable.mail.qr import CHECKIN_QR_CID, qr_png
@@ -162,6 +163,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         rsvp_url = f"{base}/rsvp/{token}"
         ics_url = f"{rsvp_url}/invite.ics"
         unsubscribe_url = f"{rsvp_url}/unsubscribe"
+    check_context(message.kind, message.context)
     extra: dict[str, Any] = dict(message.context)
     extra.update(_representation(bundle))
     if message.kind == MessageKind.FOLLOWUP:
@@ -239,7 +241,9 @@ def _calendar_part(
     elif kind in (MessageKind.UPDATE, MessageKind.PROMOTION):
         method, partstat = "REQUEST", PARTSTAT[status]
     elif kind == MessageKind.CONFIRMATION:
-        response = bundle.message.context.get("status") or status
+        # the reply this message confirms, never the status at send time (a later reply's
+        # confirmation, queued after this one, carries its own calendar)
+        response = ConfirmationContext.parse(bundle.message.context).response
         if response == Status.WAITLISTED:
             return None, None
         # A decline removes the event from the invitee's own calendar (see README).

@@ -9,7 +9,7 @@ file twice changes nothing, not even ``updated_at``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -20,8 +20,17 @@ from roundtable.errors import InputError, NotFound, Problem
 from roundtable.events.model import AgendaItem, Event
 from roundtable.events.spec import AgendaSpec, EventSpec
 
-#: a change to any of these moves the event in invitees' calendars
-SCHEDULE_FIELDS = ("starts_at", "ends_at", "timezone", "venue", "room", "address")
+#: a change to any of these changes the event in invitees' calendars (SEQUENCE + 1, an update)
+SCHEDULE_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue",
+    "room",
+    "address",
+    "title",
+    "webcast_url",
+)
 #: a change to any of these moves the scheduled mailings
 RULE_FIELDS = ("reminder_offsets", "nudge_offset", "followup_offset", "rsvp_deadline")
 #: named in ``changed_fields`` when the programme differs; it is not a column of Event
@@ -38,6 +47,8 @@ class LoadResult:
     changed_fields: tuple[str, ...]
     schedule_changed: bool
     rules_changed: bool
+    #: the value each changed Event field had before this load, so an update can say old → new
+    previous: dict[str, Any] = field(default_factory=dict)
 
 
 def load_event(session: Session, spec: EventSpec, now: datetime) -> LoadResult:
@@ -131,6 +142,7 @@ def _create(session: Session, spec: EventSpec, now: datetime) -> LoadResult:
 def _update(session: Session, event: Event, spec: EventSpec, now: datetime) -> LoadResult:
     values = event_values(spec)
     changed = [name for name, value in values.items() if getattr(event, name) != value]
+    previous = {name: getattr(event, name) for name in changed}
     for name in changed:
         setattr(event, name, values[name])
     if _agenda_rows(agenda_of(session, event)) != spec.agenda:
@@ -149,6 +161,7 @@ def _update(session: Session, event: Event, spec: EventSpec, now: datetime) -> L
         changed_fields=tuple(changed),
         schedule_changed=schedule_changed,
         rules_changed=any(name in RULE_FIELDS for name in changed),
+        previous=previous,
     )
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import InviteeRole
 from roundtable.mail.group_messages import Version, version_for
+from roundtable.mail.kinds import RESPONSES
 from roundtable.mail.model import KINDS, MessageKind
 from roundtable.people.model import Addressee
 from roundtable.people.zones import own_zone
@@ -29,7 +30,6 @@ from roundtable.presentation import i18n
 from roundtable.presentation.event import Clock, EventView, aware, present_event, zone_of
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
-RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
 FOLLOWUP_VARIANTS = ("attendee", "declined")
 
 #: reply words as the RSVP form posts them, mapped to the statuses they lead to
@@ -366,8 +366,10 @@ def _change_value(field: str, value: Any, times: Clock) -> str:
     if field == "time":
         if not isinstance(value, Mapping):
             raise ValueError("a 'time' change needs {'starts_at': …, 'ends_at': …} on both sides")
-        zone = zone_of(value["timezone"]) if value.get("timezone") else times.venue_zone
-        return times.interval(_instant(value["starts_at"]), _instant(value["ends_at"]), zone).text
+        if value.get("timezone"):
+            times = Clock(times.language, zone_of(value["timezone"]), times.reader_zone)
+        venue, own = times.both(_instant(value["starts_at"]), _instant(value["ends_at"]))
+        return venue.text if own is None else f"{venue.text} / {own.text}"
     if field in ("starts_at", "ends_at"):
         return times.instant(_instant(value), times.venue_zone).text
     return str(value)

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from roundtable.invitations.model import Invitation
 from roundtable.mail import doorbell
+from roundtable.mail.kinds import check_context
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
@@ -135,6 +136,7 @@ def _new_row(
     A row due now is marked announced when the workers will hear of it at commit;
     rows nobody will hear of now (a CLI run without broker) wait for the next dispatch.
     """
+    check_context(kind, context)
     due = due_at or now
     return {
         "kind": kind,

@@ -142,14 +142,22 @@ def read_event(slug: Slug, member: Member) -> EventDocument:
 
 
 @router.put("/events/{slug}", summary="Change an event")
-def update_event(slug: Slug, document: EventDocument, member: Manager) -> EventChangeOut:
+def update_event(
+    slug: Slug,
+    document: EventDocument,
+    member: Manager,
+    note: Annotated[
+        str,
+        Query(max_length=2000, description="A paragraph from the organizers for the update mail."),
+    ] = "",
+) -> EventChangeOut:
     """Replace the event's description, as ``roundtable events load`` does.
 
-    A new time or place raises the iCalendar SEQUENCE and queues an update to
-    everyone invited who has not declined; new reminder rules reschedule them.
-    The slug cannot change.
+    A new time, place, title or webcast link raises the iCalendar SEQUENCE and
+    queues an update (each change old → new, and ``note``) to everyone invited
+    who has not declined; new reminder rules reschedule them. The slug cannot change.
     """
-    outcome = event_workflow.update_event(member, slug, _spec_of(document), now=utcnow())
+    outcome = event_workflow.update_event(member, slug, _spec_of(document), now=utcnow(), note=note)
     return EventChangeOut(**outcome.as_dict())
 
 

@@ -14,6 +14,7 @@ from roundtable.errors import InputError, Problem
 from roundtable.events.model import Event, EventStatus
 from roundtable.events.service import get_event
 from roundtable.invitations.model import Status
+from roundtable.mail.kinds import CancellationContext
 from roundtable.mail.mailings import queue_mailing
 from roundtable.mail.model import Message, MessageKind, MessageStatus
 
@@ -35,7 +36,10 @@ class CancelResult:
 
 
 def cancel_event(slug: str, *, now: datetime, note: str = "") -> CancelResult:
-    """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations."""
+    """Mark the event cancelled, raise its SEQUENCE, drop pending mail, queue cancellations.
+
+    ``note`` is the organizers' paragraph for the cancellation mail.
+    """
     with write_session() as session:
         return cancel_event_in(session, get_event(session, slug), now=now, note=note)
 
@@ -61,9 +65,6 @@ def cancel_event_in(
         )
         .values(status=MessageStatus.DROPPED, last_response="event cancelled", updated_at=now),
     )
-    context: dict[str, Any] = {"sequence": event.sequence}
-    if note:
-        context["note"] = note
     queued = queue_mailing(
         session,
         event,
@@ -71,6 +72,6 @@ def cancel_event_in(
         kind=MessageKind.CANCELLATION,
         mailing=f"cancellation:{event.sequence}",
         due_at=now,
-        context=context,
+        context=CancellationContext(event.sequence, note.strip()).to_json(),
     )
     return CancelResult(cancellations_queued=len(queued), messages_dropped=dropped)

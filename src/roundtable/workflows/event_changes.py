@@ -15,6 +15,7 @@ from roundtable.events.service import LoadResult, load_event
 from roundtable.events.spec import parse_event_file
 from roundtable.invitations.model import Status
 from roundtable.invitations.service import lock_event
+from roundtable.mail.kinds import UpdateContext, event_changes
 from roundtable.mail.mailings import queue_mailing
 from roundtable.mail.model import MessageKind
 from roundtable.schedule.service import resync_schedule
@@ -42,12 +43,15 @@ class EventFileOutcome:
         }
 
 
-def apply_event_file(path: Path, *, now: datetime) -> EventFileOutcome:
-    """Validate the file, then create or update the event and its mail in one transaction."""
+def apply_event_file(path: Path, *, now: datetime, note: str = "") -> EventFileOutcome:
+    """Validate the file, then create or update the event and its mail in one transaction.
+
+    ``note`` is the organizers' paragraph for the update mail, if this load sends one.
+    """
     spec = parse_event_file(path)
     with write_session() as session:
         result = load_event(session, spec, now)
-        updates = react_to_change(session, result, now)
+        updates = react_to_change(session, result, now, note=note)
         event = result.event
         return EventFileOutcome(
             slug=event.slug,
@@ -58,7 +62,7 @@ def apply_event_file(path: Path, *, now: datetime) -> EventFileOutcome:
         )
 
 
-def react_to_change(session: Session, result: LoadResult, now: datetime) -> int:
+def react_to_change(session: Session, result: LoadResult, now: datetime, *, note: str = "") -> int:
     """Queue the update mail for a change of time or place, reschedule reminders, and
     promote waiting invitees when the room grew."""
     event = result.event
@@ -69,15 +73,22 @@ def react_to_change(session: Session, result: LoadResult, now: datetime) -> int:
         promote_waiting(session, lock_event(session, event.id), now=now)
     queued = 0
     if result.schedule_changed:
-        queued = _queue_updates(session, event, result.changed_fields, now)
+        queued = _queue_updates(session, event, result, now, note)
     if result.schedule_changed or result.rules_changed:
         resync_schedule(session, event, now)
     return queued
 
 
 def _queue_updates(
-    session: Session, event: Event, changed_fields: tuple[str, ...] | list[str], now: datetime
+    session: Session, event: Event, result: LoadResult, now: datetime, note: str
 ) -> int:
+    """Updates that say what changed: the previous values are kept with the mailing."""
+    current = {name: getattr(event, name) for name in result.previous}
+    context = UpdateContext(
+        sequence=event.sequence,
+        changes=event_changes(result.previous, {**current, **_time_of(event)}),
+        note=note.strip(),
+    )
     queued = queue_mailing(
         session,
         event,
@@ -85,6 +96,10 @@ def _queue_updates(
         kind=MessageKind.UPDATE,
         mailing=f"update:{event.sequence}",
         due_at=now,
-        context={"sequence": event.sequence, "changed": list(changed_fields)},
+        context=context.to_json(),
     )
     return len(queued)
+
+
+def _time_of(event: Event) -> dict[str, object]:
+    return {"starts_at": event.starts_at, "ends_at": event.ends_at, "timezone": event.timezone}

@@ -54,9 +54,12 @@ def create_event(member: StaffMember, spec: EventSpec, *, now: datetime) -> Even
 
 
 def update_event(
-    member: StaffMember, slug: str, spec: EventSpec, *, now: datetime
+    member: StaffMember, slug: str, spec: EventSpec, *, now: datetime, note: str = ""
 ) -> EventFileOutcome:
-    """Apply a changed event description to the event ``slug``, as ``events load`` does."""
+    """Apply a changed event description to the event ``slug``, as ``events load`` does.
+
+    ``note`` is the organizers' paragraph for the update mail, if the change sends one.
+    """
     with write_session() as session:
         event_for(session, member, slug, manage=True, lock=True)
         if spec.slug != slug:
@@ -71,7 +74,7 @@ def update_event(
                 ]
             )
         result = load_event(session, spec, now)
-        updates = react_to_change(session, result, now)
+        updates = react_to_change(session, result, now, note=note)
         return EventFileOutcome(
             slug=result.event.slug,
             created=False,

@@ -30,6 +30,7 @@ from roundtable.invitations.invitee_import import (
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.service import contact_for, log_change
 from roundtable.invitations.tokens import derive_token
+from roundtable.mail.kinds import CancellationContext
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.emails import normalise_email
@@ -186,7 +187,7 @@ def _tell_withdrawn(
             kind=MessageKind.CANCELLATION,
             mailing=f"withdrawn:{now.isoformat()}",
             due_at=now,
-            context={"sequence": event.sequence, "withdrawn": True},
+            context=CancellationContext(event.sequence, withdrawn=True).to_json(),
         ),
     )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from roundtable.db import write_session
@@ -37,7 +38,8 @@ from roundtable.invitations.service import (
     reply_period_over,
     seats_taken,
 )
-from roundtable.mail.model import MessageKind
+from roundtable.mail.kinds import ConfirmationContext
+from roundtable.mail.model import Message, MessageKind, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.workflows.representatives import invite_representative, withdraw_representative
 
@@ -269,6 +271,7 @@ def _record_reply_in(
         reason=reason,
         now=now,
     )
+    _drop_superseded_confirmations(session, invitation_id, now)
     queue_message(
         session,
         OutgoingMessage(
@@ -279,7 +282,7 @@ def _record_reply_in(
             due_at=now,
             # What the mail tells: the outcome, not the words of the form
             # (an acceptance may have led to the waiting list).
-            context={"response": outcome.status, "guests": outcome.guests},
+            context=ConfirmationContext(outcome.status, outcome.guests).to_json(),
         ),
     )
     promoted = promote_waiting(session, event, now=now) if seats_freed else []
@@ -292,6 +295,28 @@ def _record_reply_in(
         log_id=log.id,
         promoted=tuple(promoted),
         representative_invitation_id=representative.id if representative else None,
+    )
+
+
+def _drop_superseded_confirmations(session: Session, invitation_id: int, now: datetime) -> None:
+    """A confirmation not yet taken by a worker is dropped when a newer reply is recorded.
+
+    Only the latest reply's confirmation then goes out, so a quick accept-then-decline
+    sends one CANCEL, never an acceptance's REQUEST after it (docs/architecture.md,
+    "Mail").
+    """
+    session.execute(
+        update(Message)
+        .where(
+            col(Message.invitation_id) == invitation_id,
+            col(Message.kind) == MessageKind.CONFIRMATION,
+            col(Message.status) == MessageStatus.QUEUED,
+        )
+        .values(
+            status=MessageStatus.DROPPED,
+            last_response="superseded by a later reply",
+            updated_at=now,
+        )
     )
 
 

@@ -124,9 +124,12 @@ def _edit_event(request: Request, slug: str, visitor: Visitor, form: FormData) -
         preview = workflow.preview_update(visitor.member, slug, submitted.spec)
         if preview.changed:
             submitted.context["update"] = preview
+            submitted.context["note"] = form_text(form, "note")
             return submitted.render(request, visitor, event)
     try:
-        outcome = workflow.update_event(visitor.member, slug, submitted.spec, now=utcnow())
+        outcome = workflow.update_event(
+            visitor.member, slug, submitted.spec, now=utcnow(), note=form_text(form, "note")
+        )
     except InputError as error:
         return submitted.with_problems(error.problems).render(request, visitor, event)
     if outcome.updates_queued:
