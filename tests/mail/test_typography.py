@@ -17,13 +17,16 @@ import pytest
 from roundtable.mail.model import KINDS
 from roundtable.mail.render import render
 from roundtable.presentation import i18n
-from tests.mail.samples import french_contact, sample_context, sample_event
+from tests.mail.samples import french_contact, sample_contact, sample_context, sample_event
 
 CATALOGS = sorted(i18n.LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
 _TAG = re.compile(r"<[^>]+>")
 _STYLE = re.compile(r"<style.*?</style>", re.S)
-#: an ordinary space before the high punctuation, or inside guillemets
-_LOOSE = re.compile(r"\S [:;!?»]|« ")
+#: an ordinary space before the high punctuation, inside guillemets, or none at all before a
+#: colon after a word ("Salle: …"; a time's "13:15" and a link's "https://" are not labels)
+_LOOSE = re.compile(r"\S [:;!?»]|« |[^\W\d_]:(?!//)")
+#: a Chinese label joined to its value with a Latin colon instead of the full-width one
+_LATIN_COLON_AFTER_HAN = re.compile(r"[\u4e00-\u9fff]: ")
 
 
 def test_there_is_a_catalog_for_every_language_but_english() -> None:
@@ -46,7 +49,7 @@ def test_msgfmt_checks_every_catalog(catalog: Path, tmp_path: Path) -> None:
 
 def _visible(text: str) -> str:
     """What the reader sees of an HTML part: no head, no style sheet, no tags."""
-    body = text.split("<body", 1)[-1]
+    body = text.split("<body", 1)[-1].split(">", 1)[-1]
     return html.unescape(_TAG.sub("", _STYLE.sub("", body)))
 
 
@@ -57,6 +60,14 @@ def test_french_mail_keeps_no_break_spaces_in_both_parts(kind: str) -> None:
     for part, text in parts.items():
         loose = [match.group(0) for match in _LOOSE.finditer(text)]
         assert not loose, f"{kind} {part}: ordinary space in {loose}"
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_chinese_labels_take_the_full_width_colon(kind: str) -> None:
+    contact = sample_contact(email="li.wei@mission.example.org", full_name="李伟", language="zh")
+    rendered = render(kind, sample_context(kind, contact))
+    for text in (rendered.text, _visible(rendered.html)):
+        assert not _LATIN_COLON_AFTER_HAN.findall(text), kind
 
 
 def test_french_elides_de_before_a_vowel_but_leaves_the_events_own_words_alone() -> None:

@@ -114,6 +114,7 @@ def build_environment(loader: BaseLoader) -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.filters["bdi"] = i18n.bdi
     env.filters["isolate"] = _isolate
+    env.filters["label"] = _label
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
@@ -141,6 +142,11 @@ def tidy_html(html: str) -> str:
 
 def _words(context: Context) -> Any:
     return i18n.translations(context["ctx"].language)
+
+
+@pass_context
+def _label(context: Context, text: str) -> str:
+    return i18n.label(context["ctx"].language, text)
 
 
 @pass_context

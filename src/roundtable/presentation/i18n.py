@@ -107,6 +107,16 @@ def typeset(language: str, text: str) -> str:
     return text
 
 
+#: how each language joins a label to its value: French puts a no-break space before the colon,
+#: Chinese writes the full-width colon with no space after it
+_LABEL_COLONS = {"fr": "\u00a0: ", "zh": "："}
+
+
+def label(language: str, text: str) -> str:
+    """``text`` as the label of a value ("Venue: ", "Lieu : ", "地点："), ready for the value."""
+    return f"{text}{_LABEL_COLONS.get(supported_language(language), ': ')}"
+
+
 # Bidi isolation (docs/architecture.md): a value in another script than the reader's (an
 # address, a phone number, a link, an organization's name) keeps its own order inside a
 # right-to-left sentence only when isolated from it. HTML isolates with <bdi> (its own
