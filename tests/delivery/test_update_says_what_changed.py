@@ -83,7 +83,8 @@ def _parts(message: EmailMessage) -> tuple[str, str]:
 
 def _visible(page: str) -> str:
     """What a reader sees of an HTML part: tags dropped, entities read, spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    inline = re.sub(r"</?bdi[^>]*>", "", page)  # an isolate is not a word break
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inline)).split())
 
 
 def _load(event_file: Path, *args: str) -> str:
