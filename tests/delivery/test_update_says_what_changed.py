@@ -130,7 +130,8 @@ def test_update_shows_each_change_old_to_new_and_the_note(
     text, page = _parts(updates["amina@example.org"])
     # Arabic plain text isolates each Latin value (U+2068 … U+2069) inside the sentence
     assert "\u2068Conference Room 6\u2069 → \u2068Trusteeship Council Chamber\u2069" in text
-    for body in (text.replace("\u2068", "").replace("\u2069", ""), _visible(page)):
+    for body in (text, _visible(page)):
+        body = body.replace("\u2068", "").replace("\u2069", "")
         assert "Conference Room 6 → Trusteeship Council Chamber" in body and "القاعة" in body
         assert "(بتوقيت نيويورك، UTC-4) → الجمعة، 24 سبتمبر 2027" in body
 
