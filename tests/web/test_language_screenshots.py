@@ -12,24 +12,11 @@ equally wide. The PNGs land in ``test-artifacts/languages/`` for a person to rea
 
 from __future__ import annotations
 
-import csv
-import email
 import re
-from email.message import EmailMessage
-from email.policy import default
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-from typer.testing import CliRunner
-
-from roundtable.cli import app
-from roundtable.db import read_session
-from roundtable.delivery.deliver import deliver_batch
-from roundtable.mail.model import Message
-from roundtable.mail.transports import open_transport
-from roundtable.paths import examples_dir
-from tests.mail.smtp_server import SmtpSink
+from tests.mail.delivered import delivered_invitations
 from tests.web.test_rsvp_browser import PHONE, browser, fits_the_width, open_page
 
 if TYPE_CHECKING:
@@ -40,8 +27,6 @@ from tests.staff import test_staff_browser as staff_browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "languages"
 MAIL_PHONE = {**PHONE, "viewport": {"width": 375, "height": 812}}
-LANGUAGES = ("en", "ar", "zh", "fr")
-SLUG = "inter-ethnic-city"
 server = staff_browser.server
 __all__ = ["browser", "server"]
 
@@ -65,47 +50,6 @@ PAGE_ORDER = {
     "programme": ".agenda",
     "description": ".description",
 }
-
-
-def _one_per_language(tmp_path: Path) -> Path:
-    """The example invitee file cut to its first invitee in each of LANGUAGES."""
-    with (examples_dir() / "invitees.csv").open(encoding="utf-8", newline="") as source:
-        rows = list(csv.DictReader(source))
-    chosen = [next(row for row in rows if row["language"] == lang) for lang in LANGUAGES]
-    path = tmp_path / "invitees.csv"
-    with path.open("w", encoding="utf-8", newline="") as target:
-        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(chosen)
-    return path
-
-
-def _delivered_invitations(tmp_path: Path) -> dict[str, EmailMessage]:
-    """events load → invitees import → invitations send → delivery to SMTP; by language."""
-    runner = CliRunner()
-    for args in (
-        ["events", "load", str(examples_dir() / "inter-ethnic-city.toml")],
-        ["invitees", "import", SLUG, str(_one_per_language(tmp_path))],
-        ["invitations", "send", SLUG],
-    ):
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, result.output
-    with read_session() as session:
-        rows = session.exec(select(Message)).all()
-        ids = [row.id for row in rows if row.id is not None]
-    with SmtpSink() as sink, open_transport(sink.url) as transport:
-        deliver_batch(ids, transport)
-        received = [email.message_from_bytes(m.data, policy=default) for m in sink.messages]
-    by_language: dict[str, EmailMessage] = {}
-    for message in received:
-        assert isinstance(message, EmailMessage)
-        html_part = message.get_body(("html",))
-        assert html_part is not None
-        language = re.search(r'<html lang="([a-z]+)"', html_part.get_content())
-        assert language is not None
-        by_language[language.group(1)] = message
-    assert sorted(by_language) == sorted(LANGUAGES)
-    return by_language
 
 
 def _tops(page: Page, order: dict[str, str]) -> list[tuple[float, str]]:
@@ -184,7 +128,7 @@ def test_the_invitation_and_its_page_put_the_facts_first_on_a_phone(
     server: str, browser: Browser, tmp_path: Path
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for language, message in _delivered_invitations(tmp_path).items():
+    for language, message in delivered_invitations(tmp_path).items():
         html_part, text_part = message.get_body(("html",)), message.get_body(("plain",))
         assert html_part is not None and text_part is not None
         html = html_part.get_content()
@@ -198,7 +142,7 @@ def test_the_invitation_and_its_page_put_the_facts_first_on_a_phone(
 def test_no_invitation_scrolls_sideways_on_a_small_phone(
     sqlite_engine: Engine, browser: Browser, tmp_path: Path
 ) -> None:
-    for language, message in _delivered_invitations(tmp_path).items():
+    for language, message in delivered_invitations(tmp_path).items():
         html_part = message.get_body(("html",))
         assert html_part is not None
         mail, _ = open_page(browser, {**PHONE, "viewport": {"width": 320, "height": 700}})
