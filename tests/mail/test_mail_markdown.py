@@ -36,7 +36,15 @@ def test_scripts_handlers_and_dangerous_links_are_removed() -> None:
     assert "onclick" not in html
     assert '<a href="https://ok.example.org" rel="noopener noreferrer">ok</a>' in html
     assert "<strong>most</strong>" in html
-    assert "<h2>Background</h2>" in html
+    assert "<h4>Background</h4>" in html, "## sits below the title and the mail's own headings"
+
+
+def test_headings_are_demoted_two_levels_and_stop_at_h6() -> None:
+    html = str(markdown_to_html("# One\n\n## Two\n\n#### Four\n\n###### Six\n\n<h1>Raw</h1>"))
+    assert "<h3>One</h3>" in html and "<h4>Two</h4>" in html
+    assert "<h6>Four</h6>" in html and "<h6>Six</h6>" in html
+    assert "<h1>" not in html and "<h2>" not in html
+    assert markdown_to_text("# One\n\n###### Six\ntext") == "One\n\nSix\n\ntext"
 
 
 def test_the_text_version_keeps_structure_and_link_addresses() -> None:

@@ -4,10 +4,17 @@ The HTML is sanitized with nh3 after rendering: Markdown passes raw HTML through
 and the text comes from event files that anyone with organizer rights can edit.
 The plain-text version is derived from that same sanitized HTML, so the two
 parts of a message can never disagree about what the organizer wrote.
+
+The organizer's headings are demoted two levels (``#`` becomes ``<h3>``, ``##``
+``<h4>``): the text always sits below the event's title (``<h1>``) and a section
+heading of the mail or page (``<h2>``), and a description heading that reads larger
+than the meeting's own title puts the facts out of sight on a phone
+(docs/architecture.md, "Mail layout").
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -27,6 +34,8 @@ ALLOWED_TAGS = frozenset(
         "h2",
         "h3",
         "h4",
+        "h5",
+        "h6",
         "hr",
         "i",
         "li",
@@ -40,7 +49,17 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "blockquote", "pre", "ul", "ol", "hr"})
+_BLOCKS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "hr"}
+)
+#: levels the organizer's headings move down; nh3 leaves heading tags bare (no attributes)
+HEADING_DEMOTION = 2
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _demoted(match: re.Match[str]) -> str:
+    level = min(int(match.group(2)) + HEADING_DEMOTION, 6)
+    return f"<{match.group(1)}h{level}>"
 
 
 @lru_cache(maxsize=256)
@@ -59,7 +78,8 @@ def markdown_to_html(text: str) -> Markup:
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel="noopener noreferrer",
     )
-    return Markup(cleaned.strip())  # noqa: S704 - sanitized by nh3 just above
+    demoted = _HEADING_TAG.sub(_demoted, cleaned)
+    return Markup(demoted.strip())  # noqa: S704 - sanitized by nh3 just above
 
 
 @lru_cache(maxsize=256)
