@@ -42,9 +42,7 @@ def rules_hit(message: bytes) -> set[str]:
     return {name for name in tests.split(",") if name and name != "none"}
 
 
-def test_no_invitation_hides_text_from_a_spam_filter(
-    sqlite_engine: Engine, tmp_path: Path
-) -> None:
+def test_no_invitation_hides_text_from_a_spam_filter(sqlite_engine: Engine, tmp_path: Path) -> None:
     for language, message in delivered_invitations(tmp_path).items():
         hit = rules_hit(bytes(message))
         assert "HTML_MESSAGE" in hit, f"{language}: SpamAssassin did not read the HTML part"

@@ -86,6 +86,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/dashboard/events/{slug}/invitees/new"): ("manage", "form:invitee"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/edit"): ("manage", "form"),
     ("POST", "/dashboard/events/{slug}/invitees/{invitation_id}/withdraw"): ("manage", "form"),
+    ("POST", "/dashboard/events/{slug}/cancel"): ("manage", "form"),
     ("GET", "/dashboard/messages"): ("list", ""),
     ("GET", "/dashboard/events/{slug}/messages"): ("read", ""),
     ("GET", "/dashboard/messages/{message_id}"): ("read", ""),

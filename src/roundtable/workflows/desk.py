@@ -56,10 +56,20 @@ def nudge_silent(member: StaffMember, slug: str, *, now: datetime) -> NudgeResul
         return nudge_now(session, event, now)
 
 
-def cancel(member: StaffMember, slug: str, *, note: str, now: datetime) -> CancelResult:
-    """Cancel the event, the organizers' note in every cancellation."""
+def cancel(
+    member: StaffMember, slug: str, *, note: str, now: datetime, confirm: str | None = None
+) -> CancelResult:
+    """Cancel the event, the organizers' note in every cancellation.
+
+    ``confirm``, from the dashboard, must repeat the slug: cancelling cannot be undone.
+    """
     with write_session() as session:
         event = event_for(session, member, slug, manage=True, lock=True)
+        if confirm is not None and confirm != slug:
+            problem = Problem(
+                f"type the event's slug {slug!r} to confirm the cancellation", field="confirm"
+            )
+            raise InputError([problem])
         return cancel_event_in(session, event, now=now, note=note)
 
 

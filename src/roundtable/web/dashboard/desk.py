@@ -34,6 +34,8 @@ from roundtable.staff.permissions import event_for
 from roundtable.types import utcnow
 from roundtable.web.auth import Visitor, form_visitor, page_visitor, read_form
 from roundtable.web.dashboard.rendering import (
+    clean,
+    error_page,
     form_field,
     form_text,
     page_number,
@@ -190,3 +192,25 @@ def nudge(slug: str, visitor: Visitor = Depends(form_visitor)) -> Response:
     result = desk.nudge_silent(visitor.member, slug, now=utcnow())
     notice = "nudged" if result.queued else "nudge_none"
     return redirect(f"/dashboard/events/{slug}", notice, result.queued)
+
+
+@router.post("/dashboard/events/{slug}/cancel")
+async def cancel(request: Request, slug: str, visitor: Visitor = Depends(form_visitor)) -> Response:
+    """Cancel the event with the organizers' note, once its slug is typed to confirm."""
+    form = await read_form(request)
+    return await run_in_threadpool(_cancel, request, slug, visitor, form)
+
+
+def _cancel(request: Request, slug: str, visitor: Visitor, form: FormData) -> Response:
+    try:
+        result = desk.cancel(
+            visitor.member,
+            slug,
+            note=form_text(form, "note"),
+            confirm=clean(str(form.get("confirm") or "")),
+            now=utcnow(),
+        )
+    except InputError as error:
+        message = "; ".join(problem.message for problem in error.problems)
+        return error_page(request, visitor, 422, message)
+    return redirect(f"/dashboard/events/{slug}", "cancelled", result.cancellations_queued)

@@ -55,6 +55,7 @@ NOTICES = {
     "reply_unchanged": "That reply was already on record.",
     "message_queued": "Message queued: {n} copies, one per recipient; progress below.",
     "nudged": "{n} nudge(s) queued to invitees who have not replied.",
+    "cancelled": "Event cancelled: {n} cancellation(s) queued, with your note.",
     "nudge_none": "No nudge queued: nobody with a delivered invitation is waiting to reply, "
     "or they were all reminded today (once a day at most).",
     "resent": "A new copy was queued; the failed message stays in the outbox as a record.",
