@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from roundtable import db
 from roundtable.config import get_settings
+from roundtable.installation.service import record_key
 from roundtable.migrate import alembic_config
 from roundtable.models import metadata
 from tests.mail.smtp_server import SmtpSink
@@ -130,6 +131,7 @@ def engine(env: pytest.MonkeyPatch, database_url: str) -> Iterator[Engine]:
     env.setenv("ROUNDTABLE_DATABASE_URL", database_url)
     get_settings.cache_clear()
     db.reset_engines()
+    record_key()  # as `roundtable db upgrade` does: the installation's row and key
     yield db.get_engine()
 
 
@@ -141,6 +143,7 @@ def pg_engine(env: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Engine
     env.setenv("ROUNDTABLE_DATABASE_URL", request.getfixturevalue("postgres_url"))
     get_settings.cache_clear()
     db.reset_engines()
+    record_key()  # as `roundtable db upgrade` does: the installation's row and key
     return db.get_engine()
 
 
@@ -176,4 +179,5 @@ def sqlite_engine(env: pytest.MonkeyPatch, sqlite_url: str) -> Engine:
     db.reset_engines()
     engine = db.get_engine()
     create_schema(engine)
+    record_key()  # as `roundtable db upgrade` does: the installation's row and key
     return engine

@@ -6,6 +6,7 @@ and field), 2 usage errors. ``--json`` prints one JSON document on stdout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -168,9 +169,16 @@ def _now() -> Any:
 @db_app.command("upgrade")
 def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema; safe to run repeatedly."""
+    from roundtable.config import SecretKeyMissing
+    from roundtable.installation.service import record_key
     from roundtable.migrate import current_revision, upgrade
 
     upgrade()
+    # The database's identity, so that later commands' key checks only read. Without a key
+    # (another database than SQLite, no ROUNDTABLE_SECRET_KEY) the first command that needs
+    # one says what to set.
+    with contextlib.suppress(SecretKeyMissing):
+        record_key()
     revision = current_revision()
     _emit(as_json, {"revision": revision}, f"database is up to date (revision {revision})")
 

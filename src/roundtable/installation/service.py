@@ -54,20 +54,35 @@ def check_secret_key() -> str:
     settings = get_settings()
     fingerprint = key_fingerprint(settings.resolved_secret_key())
     source = settings.secret_key_source()
+    with read_session() as session:
+        stored = session.get(Installation, THE_ROW)
+        recorded = stored.key_fingerprint if stored is not None else None
+    if recorded is None:  # first use of a database made otherwise than by `db upgrade`
+        recorded = record_key()
+    if not hmac.compare_digest(recorded, fingerprint):
+        raise KeyMismatch(
+            f"the secret key from {source} is not the key this database's links were "
+            "issued with: every link already sent would answer 404. Use that key "
+            "(ROUNDTABLE_SECRET_KEY, or the key file beside an SQLite database), or run "
+            "`roundtable db accept-key` to adopt this one on purpose"
+        )
+    return source
+
+
+def record_key() -> str:
+    """Make the row if missing, store the key's fingerprint if none is yet; the stored one.
+
+    ``roundtable db upgrade`` runs this, so that a command's key check only reads: a
+    refused file then changes nothing, not even the installation's row.
+    """
+    fingerprint = key_fingerprint(get_settings().resolved_secret_key())
     message_id_part()
     with write_session() as session:
         row = _row(session)
         if row.key_fingerprint is None:
             row.key_fingerprint = fingerprint
             session.add(row)
-        elif not hmac.compare_digest(row.key_fingerprint, fingerprint):
-            raise KeyMismatch(
-                f"the secret key from {source} is not the key this database's links were "
-                "issued with: every link already sent would answer 404. Use that key "
-                "(ROUNDTABLE_SECRET_KEY, or the key file beside an SQLite database), or run "
-                "`roundtable db accept-key` to adopt this one on purpose"
-            )
-    return source
+        return row.key_fingerprint
 
 
 def accept_key() -> str:
