@@ -38,7 +38,6 @@ def test_the_editor_sends_the_note_with_the_update(admin_token: str) -> None:
     with client_for(create_app()) as client:
         csrf = signed_in(client, ADMIN)
         editor = client.get("/dashboard/events/roundtable/edit")
-        assert 'name="note"' in editor.text
         found = re.search(
             r'<textarea id="toml" name="toml"[^>]*>(.*?)</textarea>', editor.text, re.S
         )
@@ -46,9 +45,13 @@ def test_the_editor_sends_the_note_with_the_update(admin_token: str) -> None:
         text = re.sub(
             r'(?m)^room = ".*"$', 'room = "Trusteeship Council Chamber"', html.unescape(found[1])
         )
+        form = {"csrf_token": csrf, "toml": text}
+        # a change of place is shown first, with who will hear of it and a field for the note
+        shown = client.post("/dashboard/events/roundtable/edit", data=form)
+        assert shown.status_code == 200 and 'name="note"' in shown.text
+        assert _updates() == []
         saved = client.post(
-            "/dashboard/events/roundtable/edit",
-            data={"csrf_token": csrf, "toml": text, "note": NOTE},
+            "/dashboard/events/roundtable/edit", data={**form, "note": NOTE, "confirm": "1"}
         )
     assert saved.status_code == 303, saved.text[:300]
     [update] = _updates()
