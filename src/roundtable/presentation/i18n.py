@@ -75,7 +75,6 @@ def text_direction(language: str) -> Literal["ltr", "rtl"]:
     return "rtl" if babel_locale(language).text_direction == "rtl" else "ltr"
 
 
-
 # French elides "de" and "que" before a vowel ("au nom d’IOM", not "de IOM"). The catalogs
 # cannot: the word that follows is a value ("de %(hosts)s") known only once the sentence
 # is finished. So a French catalog's "de %(x)s" is read as "de", a no-break space, "%(x)s"
