@@ -16,8 +16,10 @@ from roundtable.people.model import LANGUAGES
 
 #: what an event's translation may give; the rest (names, places, links) is not translated
 TRANSLATED_KEYS = ("title", "format", "description", "access")
-#: the event's own words are in the default language; these are the others
-TRANSLATION_LANGUAGES = tuple(language for language in LANGUAGES if language != "en")
+#: the language an event's own words are written in (the mail's default too)
+EVENT_LANGUAGE = "en"
+#: the languages the event's words may be translated into
+TRANSLATION_LANGUAGES = tuple(language for language in LANGUAGES if language != EVENT_LANGUAGE)
 _MULTILINE = ("description", "access")
 
 
@@ -72,6 +74,6 @@ def _languages(reader: FieldReader, table: Mapping[str, Any], path: KeyPath) -> 
             reader.problem(
                 (*path, key),
                 f"is not a language to translate into; use one of {languages}"
-                + (" (the event's own words are in English)" if key == "en" else ""),
+                + (" (the event's own words are in English)" if key == EVENT_LANGUAGE else ""),
             )
     return known

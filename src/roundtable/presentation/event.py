@@ -34,6 +34,7 @@ from babel.lists import format_list
 from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
+from roundtable.events.spec_translations import EVENT_LANGUAGE
 from roundtable.presentation import i18n
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
@@ -66,10 +67,6 @@ class EventWords:
     title_lang: str
     description_lang: str
     access_lang: str
-
-
-#: the language an event's own words are written in; translations add the others
-EVENT_LANGUAGE = i18n.DEFAULT_LANGUAGE
 
 
 def event_words(event: Event, language: str) -> EventWords:
