@@ -117,6 +117,8 @@ def test_each_reader_gets_the_event_in_their_language(
     assert ENGLISH_TITLE in arabic["text/plain"] and "Why cities" in arabic["text/plain"]
     # the description, left in English, says so inside the right-to-left mail
     assert re.search(r'<div lang="en" dir="auto"><p[^>]*>On the margins', arabic["text/html"])
+    assert f'<span lang="en">{ENGLISH_TITLE}' in arabic["text/html"]
+    assert '<span lang="en">Opening remarks</span>' in arabic["text/html"]
     summary, description = _calendar(arabic)
     assert summary.startswith(ENGLISH_TITLE) and "Opening remarks" in description
 

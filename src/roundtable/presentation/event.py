@@ -93,6 +93,13 @@ def agenda_title(item: AgendaItem, language: str) -> str:
     return item.translations.get(i18n.supported_language(language)) or item.title
 
 
+def written_in(language: str, translated: bool = False) -> str:
+    """The language of words as written, when a reader of ``language`` reads them untranslated."""
+    return (
+        "" if translated or i18n.supported_language(language) == EVENT_LANGUAGE else EVENT_LANGUAGE
+    )
+
+
 def in_language(html: Markup, lang: str) -> Markup:
     """``html`` marked as written in ``lang``, its direction its own, when not the page's."""
     if not html or not lang:
@@ -104,6 +111,8 @@ def in_language(html: Markup, lang: str) -> Markup:
 class AgendaLine:
     time: str
     title: str
+    #: the title's language when it is not the reader's ("" when it is)
+    title_lang: str
     speakers: tuple[str, ...]
     description_html: Markup
     description_text: str
@@ -209,8 +218,11 @@ def present_event(
             AgendaLine(
                 time=item.time,
                 title=agenda_title(item, clock.language),
+                title_lang=written_in(clock.language, bool(item.translations.get(clock.language))),
                 speakers=tuple(item.speakers),
-                description_html=markdown_to_html(item.description),
+                description_html=in_language(
+                    markdown_to_html(item.description), written_in(clock.language)
+                ),
                 description_text=markdown_to_text(item.description),
             )
             for item in sorted(agenda, key=lambda item: item.position)
