@@ -255,3 +255,35 @@ def test_translations_go_through_the_form_and_come_back() -> None:
     posted = [(name, text) for name, text in values.items() if name != "agenda" and text]
     posted += [(f"agenda.{key}", text) for key, text in values["agenda"][0].items()]
     assert mapping_from_form(FormData(posted), stored) == stored
+
+
+def test_the_form_with_every_translation_and_a_long_agenda_is_saved(client: TestClient) -> None:
+    add_member(ADMIN, "admin")
+    csrf = signed_in(client, ADMIN)
+    rows = 12  # five fields a row, the page's fifty more: well over a plain form's limit
+    translated = {
+        f"translations.{language}.{key}": f"{key} ({language})"
+        for language in ("fr", "es", "ar", "zh", "ru")
+        for key in ("title", "format", "description", "access")
+    }
+    posted = {
+        **NEW,
+        **translated,
+        "access": "Bring **photo ID**.",
+        "agenda.time": [f"{10 + n // 6}:{n % 6}0" for n in range(rows)],
+        "agenda.title": [f"Item {n}" for n in range(rows)],
+        "agenda.speakers": [""] * rows,
+        "agenda.description": [""] * rows,
+        "agenda.translations": [f"fr = Point {n}\nes = Punto {n}" for n in range(rows)],
+    }
+    created = client.post("/dashboard/events/new", data={"csrf_token": csrf, **posted})
+    assert created.status_code == 303, created.text
+    with read_session() as session:
+        event = session.exec(select(Event).where(Event.slug == "by-form")).one()
+        assert event.access == "Bring **photo ID**."
+        assert event.translations["zh"]["access"] == "access (zh)"
+        agenda = agenda_of(session, event)
+    assert len(agenda) == rows
+    assert agenda[11].translations == {"fr": "Point 11", "es": "Punto 11"}
+    edit = _fields(client.get("/dashboard/events/by-form/edit").text)
+    assert edit["translations.ru.format"] == "format (ru)"
