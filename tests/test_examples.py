@@ -54,14 +54,17 @@ EVENT_KEYS = {
     "nudge",
     "followup_after",
     "description",
+    "access",
     "co_organizers",
     "organizer",
     "contact",
     "agenda",
+    "translations",
 }
 ORGANIZER_KEYS = {"name", "email"}
 CONTACT_KEYS = {"name", "office", "phone", "email"}
-AGENDA_KEYS = {"time", "title", "speakers"}
+AGENDA_KEYS = {"time", "title", "speakers", "translations"}
+TRANSLATED_KEYS = {"title", "format", "description", "access"}
 
 ROLES = {"participant", "speaker", "panellist", "moderator", "observer"}
 LANGUAGES = {"en", "fr", "es", "ar", "zh", "ru"}
@@ -145,6 +148,10 @@ def test_event_file_has_only_the_keys_of_the_contract() -> None:
     assert set(document["contact"]) == CONTACT_KEYS
     for item in document["agenda"]:
         assert {"time", "title"} <= set(item) <= AGENDA_KEYS, item
+        assert set(item.get("translations", {})) <= LANGUAGES - {"en"}, item
+    assert set(document["translations"]) == {"fr", "es"}
+    for words in document["translations"].values():
+        assert set(words) == TRANSLATED_KEYS
 
 
 def test_event_times_are_local_and_in_order() -> None:

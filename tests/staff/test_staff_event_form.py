@@ -226,10 +226,64 @@ def test_an_upload_that_is_not_utf8_is_refused_by_name(client: TestClient) -> No
 def test_saving_the_form_keeps_the_parts_of_the_file_it_does_not_show() -> None:
     from starlette.datastructures import FormData
 
+    from roundtable.events.spec import TOP_LEVEL_KEYS
     from roundtable.web.dashboard.event_fields import FORM_KEYS, mapping_from_form
 
-    stored = {"title": "Old", "translations": {"fr": {"title": "Ancien"}}}
+    # a key a later file may have and this form not yet show
+    stored = {"title": "Old", "later": {"fr": {"title": "Ancien"}}}
     mapping = mapping_from_form(FormData([("title", "New")]), stored)
 
-    assert mapping == {"title": "New", "translations": {"fr": {"title": "Ancien"}}}
-    assert "translations" not in FORM_KEYS
+    assert mapping == {"title": "New", "later": {"fr": {"title": "Ancien"}}}
+    assert set(FORM_KEYS) == set(TOP_LEVEL_KEYS), "today the form shows every key of the file"
+
+
+def test_translations_go_through_the_form_and_come_back() -> None:
+    from starlette.datastructures import FormData
+
+    from roundtable.web.dashboard.event_fields import form_values, mapping_from_form
+
+    stored = {
+        "title": "Opening",
+        "access": "Bring ID.",
+        "translations": {"fr": {"title": "Ouverture", "access": "Pièce d'identité."}},
+        "agenda": [{"title": "Remarks", "translations": {"fr": "Allocution", "es": "Palabras"}}],
+    }
+    values = form_values(stored)
+    assert values["translations.fr.title"] == "Ouverture"
+    assert values["translations.es.title"] == ""
+    assert values["agenda"][0]["translations"] == "fr = Allocution\nes = Palabras"
+    posted = [(name, text) for name, text in values.items() if name != "agenda" and text]
+    posted += [(f"agenda.{key}", text) for key, text in values["agenda"][0].items()]
+    assert mapping_from_form(FormData(posted), stored) == stored
+
+
+def test_the_form_with_every_translation_and_a_long_agenda_is_saved(client: TestClient) -> None:
+    add_member(ADMIN, "admin")
+    csrf = signed_in(client, ADMIN)
+    rows = 12  # five fields a row, the page's fifty more: well over a plain form's limit
+    translated = {
+        f"translations.{language}.{key}": f"{key} ({language})"
+        for language in ("fr", "es", "ar", "zh", "ru")
+        for key in ("title", "format", "description", "access")
+    }
+    posted = {
+        **NEW,
+        **translated,
+        "access": "Bring **photo ID**.",
+        "agenda.time": [f"{10 + n // 6}:{n % 6}0" for n in range(rows)],
+        "agenda.title": [f"Item {n}" for n in range(rows)],
+        "agenda.speakers": [""] * rows,
+        "agenda.description": [""] * rows,
+        "agenda.translations": [f"fr = Point {n}\nes = Punto {n}" for n in range(rows)],
+    }
+    created = client.post("/dashboard/events/new", data={"csrf_token": csrf, **posted})
+    assert created.status_code == 303, created.text
+    with read_session() as session:
+        event = session.exec(select(Event).where(Event.slug == "by-form")).one()
+        assert event.access == "Bring **photo ID**."
+        assert event.translations["zh"]["access"] == "access (zh)"
+        agenda = agenda_of(session, event)
+    assert len(agenda) == rows
+    assert agenda[11].translations == {"fr": "Point 11", "es": "Punto 11"}
+    edit = _fields(client.get("/dashboard/events/by-form/edit").text)
+    assert edit["translations.ru.format"] == "format (ru)"

@@ -35,7 +35,13 @@ from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, InviteeRole, Status
 from roundtable.people.model import Contact
 from roundtable.presentation import i18n
-from roundtable.presentation.event import calendar_words, contact_person, location_of
+from roundtable.presentation.event import (
+    agenda_title,
+    calendar_words,
+    contact_person,
+    event_words,
+    location_of,
+)
 
 PRODID = "-//Roundtable//Roundtable//EN"
 
@@ -125,7 +131,8 @@ def build_calendar(
         if instant.tzinfo is None:
             raise ValueError(f"{name} must be an aware datetime, got {instant!r}")
     cancelled = method == "CANCEL" or event.is_cancelled
-    frame = _frame(_Frame.of(event, method, cancelled=cancelled, with_alarm=with_alarm))
+    facts = _Frame.of(event, method, cancelled=cancelled, with_alarm=with_alarm, language=language)
+    frame = _frame(facts)
     reply_url = None if cancelled else rsvp_url
     own = VEvent()
     own.add("DTSTAMP", now.astimezone(UTC).replace(microsecond=0))
@@ -164,7 +171,10 @@ class _Frame:
     organizer: tuple[str, str]
 
     @classmethod
-    def of(cls, event: Event, method: str, *, cancelled: bool, with_alarm: bool) -> _Frame:
+    def of(
+        cls, event: Event, method: str, *, cancelled: bool, with_alarm: bool, language: str
+    ) -> _Frame:
+        """The shared part for readers of ``language``: the SUMMARY is the reader's title."""
         zone = ZoneInfo(event.timezone)
         return cls(
             method=method,
@@ -176,7 +186,7 @@ class _Frame:
             ends=_wall_clock(event.ends_at, zone),
             timezone=event.timezone,
             year=event.starts_at.astimezone(zone).year,
-            title=event.title,
+            title=event_words(event, language).title,
             location=location_of(event),
             organizer=(event.organizer_email, event.organizer_name),
         )
@@ -269,7 +279,7 @@ def describe(
     elif rsvp_url:
         paragraphs.append(f"{words.reply} {own(rsvp_url)}")
     items = sorted(agenda, key=lambda item: item.position)
-    lines = [own(_agenda_line(item)) for item in items]
+    lines = [own(_agenda_line(item, language)) for item in items]
     if lines:
         paragraphs.append("\n".join([words.programme, *lines]))
     if event.webcast_url:
@@ -289,8 +299,9 @@ def _wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(UTC) if local.fold else local
 
 
-def _agenda_line(item: AgendaItem) -> str:
-    line = f"{item.time} {item.title}" if item.time else item.title
+def _agenda_line(item: AgendaItem, language: str) -> str:
+    title = agenda_title(item, language)
+    line = f"{item.time} {title}" if item.time else title
     if item.speakers:
         line += " — " + ", ".join(item.speakers)
     return line

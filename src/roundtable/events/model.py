@@ -37,6 +37,12 @@ class Event(SQLModel, table=True):
     title: str = Field(max_length=500)
     format: str = Field(default="", max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: how to enter the venue (Markdown), shown in confirmations and reminders
+    access: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: the event's own words in other languages: ``{"fr": {"title": …, "access": …}}``
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
     timezone: str = Field(max_length=64)
@@ -83,3 +89,7 @@ class AgendaItem(SQLModel, table=True):
     title: str = Field(max_length=500)
     speakers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: the title in other languages, by language code
+    translations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )

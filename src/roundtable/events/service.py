@@ -100,6 +100,8 @@ def event_values(spec: EventSpec) -> dict[str, Any]:
         "title": spec.title,
         "format": spec.format,
         "description": spec.description,
+        "access": spec.access,
+        "translations": {lang: dict(words) for lang, words in spec.translations.items()},
         "starts_at": spec.starts,
         "ends_at": spec.ends,
         "timezone": spec.timezone,
@@ -172,6 +174,7 @@ def _agenda_rows(items: list[AgendaItem]) -> tuple[AgendaSpec, ...]:
             title=item.title,
             speakers=tuple(item.speakers),
             description=item.description,
+            translations=dict(item.translations),
         )
         for item in items
     )
@@ -195,6 +198,7 @@ def _add_agenda(session: Session, event: Event, agenda: tuple[AgendaSpec, ...]) 
             title=item.title,
             speakers=list(item.speakers),
             description=item.description,
+            translations=dict(item.translations),
         )
         for position, item in enumerate(agenda, start=1)
     )

@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from roundtable.errors import InputError, Problem
+from roundtable.events.spec_translations import (
+    TRANSLATED_KEYS,
+    TRANSLATION_LANGUAGES,
+    read_agenda_translations,
+    read_event_translations,
+)
 from roundtable.events.spec_values import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -48,6 +55,8 @@ __all__ = [
     "MAX_LIST_ENTRY_LENGTH",
     "MAX_SLUG_LENGTH",
     "SLUG",
+    "TRANSLATED_KEYS",
+    "TRANSLATION_LANGUAGES",
     "AgendaSpec",
     "ContactSpec",
     "EventSpec",
@@ -78,14 +87,16 @@ TOP_LEVEL_KEYS = (
     "nudge",
     "followup_after",
     "description",
+    "access",
     "co_organizers",
     "organizer",
     "contact",
     "agenda",
+    "translations",
 )
 ORGANIZER_KEYS = ("name", "email")
 CONTACT_KEYS = ("name", "office", "phone", "email")
-AGENDA_KEYS = ("time", "title", "speakers", "description")
+AGENDA_KEYS = ("time", "title", "speakers", "description", "translations")
 
 MAX_FILE_BYTES = 1_000_000
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
@@ -119,6 +130,8 @@ class AgendaSpec:
     title: str
     speakers: tuple[str, ...] = ()
     description: str = ""
+    #: the title in other languages, by language code
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,9 +160,13 @@ class EventSpec:
     #: seconds after the end
     followup_after: int | None = None
     description: str = ""
+    #: how to enter the venue (Markdown): passes, gate, identification
+    access: str = ""
     co_organizers: tuple[str, ...] = ()
     contact: ContactSpec = ContactSpec()
     agenda: tuple[AgendaSpec, ...] = ()
+    #: the event's own words in other languages: ``{"fr": {"title": …, "access": …}}``
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the file it came from, for messages about it
     source: str = ""
 
@@ -263,9 +280,11 @@ def _read_event(reader: FieldReader, document: dict[str, Any]) -> EventSpec | No
         nudge=nudge,
         followup_after=reader.duration(document, ("followup_after",)),
         description=reader.text(document, ("description",), multiline=True),
+        access=reader.text(document, ("access",), multiline=True),
         co_organizers=reader.text_list(document, ("co_organizers",)),
         contact=_read_contact(reader, document),
         agenda=_read_agenda(reader, document),
+        translations=read_event_translations(reader, document),
         source=reader.source,
     )
     return None if reader.problems else spec
@@ -315,6 +334,7 @@ def _read_agenda(reader: FieldReader, document: dict[str, Any]) -> tuple[AgendaS
                 title=reader.text(block, (*path, "title"), required=True),
                 speakers=reader.text_list(block, (*path, "speakers")),
                 description=reader.text(block, (*path, "description"), multiline=True),
+                translations=read_agenda_translations(reader, block, path),
             )
         )
     return tuple(items)

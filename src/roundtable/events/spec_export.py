@@ -8,6 +8,7 @@ which the tests check; so the file stays a faithful import/export format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from roundtable.events.model import AgendaItem, Event
 
 #: keys written as TOML tables after the plain keys; ``agenda`` is an array of tables
 TABLES = ("organizer", "contact")
+#: written last, one ``[translations.xx]`` table per language
+LAST = ("agenda", "translations")
 
 
 def event_mapping(event: Event, agenda: list[AgendaItem]) -> dict[str, Any]:
@@ -47,6 +50,7 @@ def event_mapping(event: Event, agenda: list[AgendaItem]) -> dict[str, Any]:
                 "title": item.title,
                 "speakers": list(item.speakers),
                 "description": item.description,
+                "translations": dict(item.translations),
             }
         )
         for item in agenda
@@ -70,10 +74,12 @@ def event_mapping(event: Event, agenda: list[AgendaItem]) -> dict[str, Any]:
             "nudge": duration(event.nudge_offset),
             "followup_after": duration(event.followup_offset),
             "description": event.description,
+            "access": event.access,
             "co_organizers": list(event.co_organizers),
             "organizer": {"name": event.organizer_name, "email": event.organizer_email},
             "contact": contact,
             "agenda": items,
+            "translations": {lang: dict(words) for lang, words in event.translations.items()},
         },
         keep=("starts", "ends"),
     )
@@ -89,7 +95,7 @@ def event_toml(data: Mapping[str, Any]) -> str:
     """The event file for a mapping of the reader's keys: plain keys, tables, then agenda."""
     lines: list[str] = []
     for key, value in data.items():
-        if key not in (*TABLES, "agenda"):
+        if key not in (*TABLES, *LAST):
             lines.append(f"{key} = {toml_value(value)}")
     for name in TABLES:
         if name in data:
@@ -98,6 +104,9 @@ def event_toml(data: Mapping[str, Any]) -> str:
     for item in data.get("agenda", []):
         lines.extend(["", "[[agenda]]"])
         lines.extend(f"{key} = {toml_value(value)}" for key, value in item.items())
+    for language, words in data.get("translations", {}).items():
+        lines.extend(["", f"[translations.{language}]"])
+        lines.extend(f"{key} = {toml_value(value)}" for key, value in words.items())
     return "\n".join(lines) + "\n"
 
 
@@ -111,7 +120,18 @@ def toml_value(value: Any) -> str:
         return toml_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):  # an inline table: an agenda item's translations
+        pairs = (f"{toml_key(key)} = {toml_value(item)}" for key, item in value.items())
+        return "{ " + ", ".join(pairs) + " }"
     raise TypeError(f"no TOML form for {type(value).__name__}")
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def toml_key(key: str) -> str:
+    """A key as TOML reads it back: bare when it can be, quoted otherwise."""
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 _TOML_ESCAPES = {

@@ -408,8 +408,16 @@ def _unwanted_character(text: str, *, multiline: bool) -> str | None:
 
 
 def _length_key(path: KeyPath) -> str:
-    """``("agenda", 2, "title")`` → ``agenda.title``, the key of ``MAX_LENGTHS``."""
-    return ".".join(str(part) for part in path if isinstance(part, str))
+    """``("agenda", 2, "title")`` → ``agenda.title``, the key of ``MAX_LENGTHS``.
+
+    A translation is held to the limit of what it translates: ``translations.fr.title``
+    to ``title``'s, an agenda item's ``translations.fr`` to ``agenda.title``'s.
+    """
+    parts = [part for part in path if isinstance(part, str)]
+    if "translations" in parts:
+        at = parts.index("translations")
+        parts = parts[:at] + (parts[at + 2 :] or ["title"])
+    return ".".join(parts)
 
 
 def kind_of(value: Any) -> str:

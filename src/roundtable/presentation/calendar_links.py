@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from roundtable.events.model import Event
-from roundtable.presentation.event import location_of
+from roundtable.presentation.event import EventWords, event_words, location_of
 from roundtable.presentation.markdown import markdown_to_text
 
 #: Calendar services put the details in their URL; keep it well under URL length limits.
@@ -27,18 +27,19 @@ class CalendarLinks:
     outlook: str
 
 
-def calendar_links(event: Event) -> CalendarLinks:
+def calendar_links(event: Event, language: str) -> CalendarLinks:
     """Links that open Google Calendar and Outlook on the web with the event filled in.
 
     They carry the event, never the invitee's link: the token must not travel to
     a third party in a URL.
     """
     location = location_of(event)
-    details = _calendar_details(event)
+    words = event_words(event, language)
+    details = _calendar_details(event, words)
     google = "https://calendar.google.com/calendar/render?" + urlencode(
         {
             "action": "TEMPLATE",
-            "text": event.title,
+            "text": words.title,
             "dates": f"{_compact_utc(event.starts_at)}/{_compact_utc(event.ends_at)}",
             "details": details,
             "location": location,
@@ -49,7 +50,7 @@ def calendar_links(event: Event) -> CalendarLinks:
         {
             "path": "/calendar/action/compose",
             "rru": "addevent",
-            "subject": event.title,
+            "subject": words.title,
             "startdt": _iso_utc(event.starts_at),
             "enddt": _iso_utc(event.ends_at),
             "body": details,
@@ -59,8 +60,8 @@ def calendar_links(event: Event) -> CalendarLinks:
     return CalendarLinks(google=google, outlook=outlook)
 
 
-def _calendar_details(event: Event) -> str:
-    parts = [event.format, markdown_to_text(event.description)]
+def _calendar_details(event: Event, words: EventWords) -> str:
+    parts = [words.format, markdown_to_text(words.description)]
     if event.webcast_url:
         parts.append(f"Webcast: {event.webcast_url}")
     text = "\n\n".join(part for part in parts if part)

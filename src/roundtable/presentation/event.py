@@ -10,7 +10,11 @@ compared start and end on the page, the start only in mail). Here is the one way
 - times are shown on the venue's clock, and on the reader's own clock as well when
   it reads differently at the start or at the end;
 - the person to ask is the event's contact, or else its organizer;
-- a webcast is a link only when it is an ``http(s)`` address.
+- a webcast is a link only when it is an ``http(s)`` address;
+- the event's own words (title, format, description, access, agenda titles) are in the
+  reader's language where the event gives them (``Event.translations``), else as written;
+  words shown in another language than the reader's carry that language (``lang``) and
+  ``dir="auto"`` in HTML.
 
 Pure: no database and no clock; the reader's language and zone are passed in.
 """
@@ -30,6 +34,7 @@ from babel.lists import format_list
 from markupsafe import Markup
 
 from roundtable.events.model import AgendaItem, Event
+from roundtable.events.spec_translations import EVENT_LANGUAGE
 from roundtable.presentation import i18n
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
 
@@ -51,9 +56,63 @@ class When:
 
 
 @dataclass(frozen=True)
+class EventWords:
+    """The event's own words for one reader: their language where the event gives it."""
+
+    title: str
+    format: str
+    description: str
+    access: str
+    #: the words left in the event's own language for a reader of another ("" when none)
+    title_lang: str
+    description_lang: str
+    access_lang: str
+
+
+def event_words(event: Event, language: str) -> EventWords:
+    """Title, format, description and access in ``language`` where translated, else as written."""
+    language = i18n.supported_language(language)
+    given = event.translations.get(language, {}) if language != EVENT_LANGUAGE else {}
+
+    def word(key: str, written: str) -> tuple[str, str]:
+        if given.get(key):
+            return given[key], ""
+        return written, EVENT_LANGUAGE if written and language != EVENT_LANGUAGE else ""
+
+    title, title_lang = word("title", event.title)
+    format_, _ = word("format", event.format)
+    description, description_lang = word("description", event.description)
+    access, access_lang = word("access", event.access)
+    return EventWords(
+        title, format_, description, access, title_lang, description_lang, access_lang
+    )
+
+
+def agenda_title(item: AgendaItem, language: str) -> str:
+    """An agenda item's title in ``language`` where translated, else as written."""
+    return item.translations.get(i18n.supported_language(language)) or item.title
+
+
+def written_in(language: str, translated: bool = False) -> str:
+    """The language of words as written, when a reader of ``language`` reads them untranslated."""
+    return (
+        "" if translated or i18n.supported_language(language) == EVENT_LANGUAGE else EVENT_LANGUAGE
+    )
+
+
+def in_language(html: Markup, lang: str) -> Markup:
+    """``html`` marked as written in ``lang``, its direction its own, when not the page's."""
+    if not html or not lang:
+        return html
+    return Markup('<div lang="{}" dir="auto">{}</div>').format(lang, html)
+
+
+@dataclass(frozen=True)
 class AgendaLine:
     time: str
     title: str
+    #: the title's language when it is not the reader's ("" when it is)
+    title_lang: str
     speakers: tuple[str, ...]
     description_html: Markup
     description_text: str
@@ -83,6 +142,11 @@ class EventView:
     format: str
     description_html: Markup
     description_text: str
+    #: how to enter the venue, for confirmations and reminders
+    access_html: Markup
+    access_text: str
+    #: the language of the title when it is not the reader's ("" when it is)
+    title_lang: str
     #: on whose behalf we write: the organizer, then its co-organizers, as a localized list
     hosts: str
     co_organizers: str
@@ -117,6 +181,7 @@ def present_event(
     """``event`` as a reader of ``language`` whose clock is ``reader_zone`` reads it."""
     clock = Clock(language, zone_of(event.timezone), reader_zone)
     words = clock.words
+    own = event_words(event, clock.language)
     time, local_time = clock.both(event.starts_at, event.ends_at)
     deadline = deadline_local = None
     if event.rsvp_deadline is not None:
@@ -128,10 +193,13 @@ def present_event(
     hosts = [i18n.isolate(language, name) for name in hosts]
     named_co_organizers = [i18n.isolate(language, name) for name in co_organizers]
     return EventView(
-        title=event.title,
-        format=event.format or words.gettext("meeting"),
-        description_html=markdown_to_html(event.description),
-        description_text=markdown_to_text(event.description),
+        title=own.title,
+        format=own.format or words.gettext("meeting"),
+        description_html=in_language(markdown_to_html(own.description), own.description_lang),
+        description_text=markdown_to_text(own.description),
+        access_html=in_language(markdown_to_html(own.access), own.access_lang),
+        access_text=markdown_to_text(own.access),
+        title_lang=own.title_lang,
         hosts=format_list(hosts, locale=clock.locale),
         co_organizers=(
             format_list(named_co_organizers, locale=clock.locale) if co_organizers else ""
@@ -149,9 +217,12 @@ def present_event(
         agenda=tuple(
             AgendaLine(
                 time=item.time,
-                title=item.title,
+                title=agenda_title(item, clock.language),
+                title_lang=written_in(clock.language, bool(item.translations.get(clock.language))),
                 speakers=tuple(item.speakers),
-                description_html=markdown_to_html(item.description),
+                description_html=in_language(
+                    markdown_to_html(item.description), written_in(clock.language)
+                ),
                 description_text=markdown_to_text(item.description),
             )
             for item in sorted(agenda, key=lambda item: item.position)

@@ -19,6 +19,8 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
+from roundtable.events.service import agenda_of
+from roundtable.events.spec_translations import EVENT_LANGUAGE, TRANSLATED_KEYS
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.people.model import Contact, Organization
 from roundtable.reports.outbox_queries import MessageLine, MessageQuery, message_page
@@ -323,3 +325,41 @@ def invitation_history(
         messages=messages,
         replies=replies,
     )
+
+
+@dataclass(frozen=True)
+class MissingTranslation:
+    """One language an invitee reads that the event's words are not all given in."""
+
+    language: str
+    invitees: int
+    #: "title", "description", "agenda[2]", …: what that reader will see as written
+    missing: tuple[str, ...]
+
+
+def missing_translations(session: Session, event: Event) -> list[MissingTranslation]:
+    """For each language of the event's invitees but the event's own, what is not translated.
+
+    A key the event leaves empty (no access, say) needs no translation.
+    """
+    assert event.id is not None
+    statement = (
+        select(Invitation.language, func.count())
+        .where(Invitation.event_id == event.id, Invitation.language != EVENT_LANGUAGE)
+        .group_by(col(Invitation.language))
+        .order_by(col(Invitation.language))
+    )
+    readers = session.exec(statement).all()
+    if not readers:
+        return []
+    agenda = agenda_of(session, event)
+    found = []
+    for language, count in readers:
+        given = event.translations.get(language, {})
+        missing = [key for key in TRANSLATED_KEYS if getattr(event, key) and not given.get(key)]
+        missing += [
+            f"agenda[{item.position}]" for item in agenda if not item.translations.get(language)
+        ]
+        if missing:
+            found.append(MissingTranslation(language, int(count), tuple(missing)))
+    return found

@@ -11,6 +11,7 @@ if the event did not exist) and ``Forbidden`` 403.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import time
 from collections.abc import MutableMapping
@@ -58,6 +59,10 @@ LOGIN_FAILED = (
 )
 #: Forms carry at most one file (the invitee import) and a handful of fields.
 MAX_FORM_FIELDS = 50
+#: The forms that carry a whole document: the event form has some fifty fields (its
+#: translations among them) and five a row of agenda; the gate caps their bytes.
+DOCUMENT_FORM_PATH = re.compile(r"/dashboard/events/(?:new|[^/]+/edit|[^/]+/recommendations)")
+MAX_DOCUMENT_FORM_FIELDS = 1000
 
 
 # --- who is asking -------------------------------------------------------------------------
@@ -249,7 +254,9 @@ async def form_visitor(request: Request) -> Visitor:
 
 
 async def read_form(request: Request) -> FormData:
-    return await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    document = DOCUMENT_FORM_PATH.fullmatch(request.url.path) is not None
+    limit = MAX_DOCUMENT_FORM_FIELDS if document else MAX_FORM_FIELDS
+    return await request.form(max_files=1, max_fields=limit)
 
 
 bearer_token = HTTPBearer(

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roundtable.web.auth import (
+    DOCUMENT_FORM_PATH,
     NO_TOKEN,
     UNAUTHORIZED_HEADERS,
     UNKNOWN_TOKEN,
@@ -59,7 +60,7 @@ MAX_FORM_BODY = 64 * KIB
 MAX_DOCUMENT_FORM_BODY = 4 * MIB
 
 _UPLOAD_PATH = re.compile(r"/dashboard/events/[^/]+/import")
-_DOCUMENT_PATH = re.compile(r"/dashboard/events/(?:new|[^/]+/edit|[^/]+/recommendations)")
+_DOCUMENT_PATH = DOCUMENT_FORM_PATH
 #: Methods that only read; a viewer may use them on the API.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

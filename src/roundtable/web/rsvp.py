@@ -364,7 +364,7 @@ def rsvp_context(
         "represented_by": view.represented_by,
         "representative_of": view.representative_of,
         "description_html": shown.description_html,
-        "agenda": view.agenda,
+        "agenda": shown.agenda,
         "location": shown.location,
         "when_venue": shown.time,
         "when_own": shown.local_time,
@@ -377,7 +377,7 @@ def rsvp_context(
         "form": form,
         "form_token": form_token(invitation.id, invitation.token_salt),
         "guest_choices": list(range(event.max_guests + 1)),
-        "calendar": calendar_links(event),
+        "calendar": calendar_links(event, language),
     }
 
 

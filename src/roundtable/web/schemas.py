@@ -110,6 +110,20 @@ class AgendaItemDocument(_Strict):
     title: str = Field(description="What happens.", examples=["Opening remarks"])
     speakers: list[str] | None = Field(None, examples=[["Director General, IOM"]])
     description: str | None = Field(None, description="Markdown.")
+    translations: dict[str, str] | None = Field(
+        None,
+        description="The title in other languages, by language code.",
+        examples=[{"fr": "Allocutions d'ouverture", "es": "Palabras de apertura"}],
+    )
+
+
+class TranslationDocument(_Strict):
+    """The event's own words in one other language; what is left out reads as written."""
+
+    title: str | None = Field(None, examples=["La ville interethnique"])
+    format: str | None = Field(None, examples=["Table ronde de haut niveau"])
+    description: str | None = Field(None, description="Markdown.")
+    access: str | None = Field(None, description="Markdown.")
 
 
 class EventDocument(_Strict):
@@ -173,10 +187,20 @@ class EventDocument(_Strict):
     )
     followup_after: str | None = Field(None, description="Duration after the end.", examples=["2d"])
     description: str | None = Field(None, description="Markdown.")
+    access: str | None = Field(
+        None,
+        description="How to enter the venue (Markdown); shown in confirmations and reminders.",
+        examples=["UN Grounds Pass or a Special Events Ticket; bring photo ID."],
+    )
     co_organizers: list[str] | None = Field(None, examples=[["IOM", "UNAoC"]])
     organizer: OrganizerDocument
     contact: ContactDocument | None = None
     agenda: list[AgendaItemDocument] | None = None
+    translations: dict[str, TranslationDocument] | None = Field(
+        None,
+        description="The event's own words by language code (fr, es, ar, zh, ru).",
+        examples=[{"fr": {"title": "La ville interethnique"}}],
+    )
 
     @classmethod
     def from_event(cls, event: Event, agenda: list[AgendaItem]) -> EventDocument:

@@ -3,7 +3,8 @@
 The form posts plain text; :func:`mapping_from_form` turns it into the event file's
 mapping (docs/interfaces.md, "Event file") and ``events.spec.parse_event_mapping``
 checks it with the file's own rules and messages, so a field's error is the file's.
-A new key of the file (translations, say) is one more :class:`FormField` here.
+A new key of the file is one more :class:`FormField` here; the translations are one
+group of fields per language (``translations.fr.title``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from babel import Locale
+
 from roundtable.errors import Problem
+from roundtable.events.spec import TRANSLATED_KEYS, TRANSLATION_LANGUAGES
 
 
 class Kind(StrEnum):
@@ -30,6 +34,10 @@ class Kind(StrEnum):
     ZONE = "zone"
     LINES = "lines"
     MARKDOWN = "markdown"
+    #: Markdown in a textarea, without the description's preview
+    PROSE = "prose"
+    #: ``fr = Ouverture`` lines: an agenda item's title by language
+    TRANSLATIONS = "translations"
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class FieldGroup:
     fields: tuple[FormField, ...]
 
 
-GROUPS = (
+GROUPS: tuple[FieldGroup, ...] = (
     FieldGroup(
         "The event",
         (
@@ -67,6 +75,12 @@ GROUPS = (
             FormField("title", "Title", required=True),
             FormField("format", "Format", hint="e.g. High-Level Roundtable"),
             FormField("description", "Description", Kind.MARKDOWN, hint="Markdown"),
+            FormField(
+                "access",
+                "Access to the venue",
+                Kind.PROSE,
+                hint="Markdown; shown in confirmations and reminders",
+            ),
         ),
     ),
     FieldGroup(
@@ -118,6 +132,24 @@ GROUPS = (
     ),
 )
 
+#: what each translated key is called in the form, and how it is typed
+_TRANSLATED = {
+    "title": ("Title", Kind.TEXT),
+    "format": ("Format", Kind.TEXT),
+    "description": ("Description", Kind.PROSE),
+    "access": ("Access to the venue", Kind.PROSE),
+}
+GROUPS += tuple(
+    FieldGroup(
+        f"In {Locale.parse(language).english_name}: what is left blank reads as above",
+        tuple(
+            FormField(f"translations.{language}.{key}", _TRANSLATED[key][0], _TRANSLATED[key][1])
+            for key in TRANSLATED_KEYS
+        ),
+    )
+    for language in TRANSLATION_LANGUAGES
+)
+
 FIELDS = tuple(field for group in GROUPS for field in group.fields)
 #: the file's top-level keys the form edits; a stored event's other keys are kept as they are
 FORM_KEYS = frozenset({field.key.split(".")[0] for field in FIELDS} | {"agenda"})
@@ -127,6 +159,7 @@ AGENDA_FIELDS = (
     FormField("title", "Item", required=True),
     FormField("speakers", "Speakers", Kind.LINES, hint="one a line"),
     FormField("description", "Notes"),
+    FormField("translations", "Item in other languages", Kind.TRANSLATIONS, hint="fr = …"),
 )
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
@@ -143,6 +176,9 @@ def _typed(field: FormField, text: str) -> Any:
     so that the file's reader names the mistake in its own words."""
     if field.kind == Kind.LINES:
         return [line.strip() for line in text.splitlines() if line.strip()]
+    if field.kind == Kind.TRANSLATIONS:
+        pairs = (line.partition("=") for line in text.splitlines() if line.strip())
+        return {language.strip(): title.strip() for language, _, title in pairs}
     if field.kind == Kind.NUMBER and _WHOLE_NUMBER.fullmatch(text):
         return int(text)
     if field.kind == Kind.DATETIME and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text):
@@ -166,12 +202,11 @@ def mapping_from_form(form: Any, stored: Mapping[str, Any] | None = None) -> dic
         text = _text(form, field.name)
         if not text:
             continue
-        value = _typed(field, text)
-        if "." in field.key:
-            table, key = field.key.split(".", 1)
-            mapping.setdefault(table, {})[key] = value
-        else:
-            mapping[field.key] = value
+        *tables, key = field.key.split(".")
+        place = mapping
+        for table in tables:
+            place = place.setdefault(table, {})
+        place[key] = _typed(field, text)
     agenda = [row for row in agenda_from_form(form) if row]
     if agenda:
         mapping["agenda"] = agenda
@@ -199,8 +234,10 @@ def form_values(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """The fields' texts for a mapping of the file, and its agenda rows as texts."""
     values: dict[str, Any] = {}
     for field in FIELDS:
-        table, _, key = field.key.rpartition(".")
-        source = mapping.get(table, {}) if table else mapping
+        *tables, key = field.key.split(".")
+        source: Mapping[str, Any] = mapping
+        for table in tables:
+            source = source.get(table, {})
         values[field.name] = _as_text(field, source.get(key))
     values["agenda"] = [
         {f.key: _as_text(f, row.get(f.key)) for f in AGENDA_FIELDS}
@@ -214,6 +251,8 @@ def _as_text(field: FormField, value: Any) -> str:
         return ""
     if isinstance(value, list):
         return "\n".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return "\n".join(f"{language} = {title}" for language, title in value.items())
     text = str(value)
     if field.kind == Kind.DATETIME and len(text) == 19 and text.endswith(":00"):
         return text[:16]

@@ -83,6 +83,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         failed = outbox_queries.failed_messages(session, event.id)
         bounced = outbox_queries.bounced_contacts(session, event.id)
         held = inbound_queries.held_replies(session, event.id)
+        untranslated = queries.missing_translations(session, event)
     # The report names every organization already; a list too long for a menu is left
     # to the search box, which matches organizations too.
     organizations = sorted(name for name in report["by_organization"] if name != NO_ORGANIZATION)
@@ -98,6 +99,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "failed": failed,
         "bounced": bounced,
         "held": held,
+        "untranslated": untranslated,
         "can_manage": member.can_manage(event.id),
         "replies_chart": charts.replies_over_time(per_day, invited=invited),
         "organization_chart": charts.breakdown(report["by_organization"], limit=ORG_CHART_ROWS),
