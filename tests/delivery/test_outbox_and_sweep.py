@@ -34,12 +34,14 @@ def rung() -> Iterator[list[int]]:
 
 
 def _outgoing(
-    event_id: int, ids: list[int], mailing: str = "invitation", **kw: object
+    event_id: int,
+    ids: list[int],
+    mailing: str = "invitation",
+    kind: str = "invitation",
+    **kw: object,
 ) -> list[OutgoingMessage]:
     return [
-        OutgoingMessage(
-            event_id=event_id, invitation_id=i, kind="invitation", mailing=mailing, **kw
-        )  # type: ignore[arg-type]
+        OutgoingMessage(event_id=event_id, invitation_id=i, kind=kind, mailing=mailing, **kw)  # type: ignore[arg-type]
         for i in ids
     ]
 
@@ -83,17 +85,24 @@ def test_a_mailing_made_by_the_database_matches_rows_sent_one_by_one(
     """``queue_for_invitations`` writes from the invitation table what ``queue_messages`` writes."""
     event_id, ids = invitations_on_new_event(4)
     later = utcnow() + timedelta(days=2)
-    context = {"sequence": 3, "note": "مرحبا 你好"}
+    context = {"sequence": 3, "note": "مرحبا 你好", "withdrawn": False}
     with write_session() as session:
         by_rows = queue_messages(
             session,
-            _outgoing(event_id, ids[:2], mailing="reminder:3600@0", due_at=later, context=context),
+            _outgoing(
+                event_id,
+                ids[:2],
+                mailing="reminder:3600@0",
+                kind="cancellation",
+                due_at=later,
+                context=context,
+            ),
         )
         by_database = queue_for_invitations(
             session,
             ids,
             event_id=event_id,
-            kind="invitation",
+            kind="cancellation",
             mailing="reminder:3600@0",
             due_at=later,
             context=context,

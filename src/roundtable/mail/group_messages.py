@@ -24,6 +24,7 @@ from roundtable.events.model import Event
 from roundtable.events.spec import load_toml
 from roundtable.events.toml_lines import KeyLines
 from roundtable.invitations.model import Invitation, InviteeRole, Status
+from roundtable.mail.kinds import GroupMessageContext
 from roundtable.mail.model import GroupMessage, Message, MessageKind
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.people.model import Contact, Organization
@@ -68,14 +69,10 @@ class Draft:
 
     def as_context(self) -> dict[str, Any]:
         """What each outbox row carries, so that a resend writes the same words."""
-        return {
-            "subject": self.subject,
-            "body_md": self.body,
-            "translations": {
-                lang: {"subject": v.subject, "body_md": v.body}
-                for lang, v in self.translations.items()
-            },
+        translations = {
+            lang: {"subject": v.subject, "body_md": v.body} for lang, v in self.translations.items()
         }
+        return GroupMessageContext(self.subject, self.body, translations).to_json()
 
 
 @dataclass(frozen=True)

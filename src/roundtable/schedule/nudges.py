@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
+from roundtable.mail.kinds import SequenceContext
 from roundtable.mail.model import Message, MessageKind, MessageStatus
 from roundtable.mail.outbox import queue_for_invitations
 
@@ -64,7 +65,7 @@ def nudge_now(session: Session, event: Event, now: datetime) -> NudgeResult:
         kind=MessageKind.NUDGE,
         mailing=f"{NUDGE_NOW}{now.date().isoformat()}",
         due_at=now,
-        context={"sequence": event.sequence},
+        context=SequenceContext(event.sequence).to_json(),
     )
     if not queued:
         return NudgeResult(0, "everyone who has not replied was already reminded today (UTC)")

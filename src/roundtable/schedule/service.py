@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
+from roundtable.mail.kinds import SequenceContext
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.nudges import NUDGE_NOW
@@ -33,7 +34,7 @@ def schedule_for(
                 kind=mailing.kind,
                 mailing=mailing.key,
                 due_at=mailing.due_at,
-                context={"sequence": event.sequence},
+                context=SequenceContext(event.sequence).to_json(),
             )
         )
         for mailing in future_mailings(event, now)

@@ -38,7 +38,7 @@ from roundtable.invitations.service import (
     reply_period_over,
     seats_taken,
 )
-from roundtable.mail.kinds import ConfirmationContext
+from roundtable.mail.kinds import ConfirmationContext, PromotionContext
 from roundtable.mail.model import Message, MessageKind, MessageStatus
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.workflows.representatives import invite_representative, withdraw_representative
@@ -361,7 +361,7 @@ def promote_waiting(session: Session, event: Event, *, now: datetime) -> list[in
                 kind=MessageKind.PROMOTION,
                 mailing=f"promotion:{log.id}",
                 due_at=now,
-                context={"guests": invitation.guests},
+                context=PromotionContext(invitation.guests).to_json(),
             ),
         )
         promoted.append(invitation.id)

@@ -25,6 +25,7 @@ from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, RepresentativeNaming, Status
 from roundtable.invitations.rsvp import N_, Reply, ReplyError, ReplyProblem, representative_email
 from roundtable.invitations.service import contact_for, issue_token
+from roundtable.mail.kinds import InvitationContext
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import OutgoingMessage, queue_message
 from roundtable.people.model import Contact
@@ -105,7 +106,7 @@ def invite_representative(
                 kind=MessageKind.INVITATION,
                 mailing=f"{mailing}:again:{naming.id}" if again else mailing,
                 due_at=now,
-                context={"representative_of": original.id},
+                context=InvitationContext(event.sequence, representative_of=original.id).to_json(),
             ),
         )
         # A full invitee: the event's reminders and nudge, as for anyone invited.

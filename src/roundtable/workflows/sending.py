@@ -16,6 +16,7 @@ from roundtable.events.service import get_live_event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
 from roundtable.mail import doorbell
+from roundtable.mail.kinds import InvitationContext
 from roundtable.mail.model import MessageKind
 from roundtable.mail.outbox import queue_for_invitations
 from roundtable.schedule.service import schedule_for
@@ -82,7 +83,7 @@ def send_invitations_in(
             kind=MessageKind.INVITATION,
             mailing="invitation",
             due_at=now,
-            context={"sequence": event.sequence},
+            context=InvitationContext(event.sequence).to_json(),
         )
         schedule_for(session, event, chunk, now)
         if progress:
