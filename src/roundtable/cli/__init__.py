@@ -7,21 +7,27 @@ and field), 2 usage errors. ``--json`` prints one JSON document on stdout.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from roundtable.config import SecretKeyMissing, get_settings
-from roundtable.errors import InputError, NotFound
-from roundtable.installation.service import KeyMismatch
+from roundtable.cli.common import (
+    JsonOption,
+    _check_key,
+    _emit,
+    _fail,
+    _now,
+    _progress,
+    _user_errors,
+    _who_sends,
+    _writes_links,
+    stderr,
+)
+from roundtable.cli.staff import staff_app
+from roundtable.config import SecretKeyMissing
 
 app = typer.Typer(
     name="roundtable",
@@ -38,7 +44,6 @@ recommendations_app = typer.Typer(
     help="Recommendations and the follow-up mailing.", no_args_is_help=True
 )
 messages_app = typer.Typer(help="Messages to a group of invitees.", no_args_is_help=True)
-staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 inbound_app = typer.Typer(help="The organizer's mailbox: replies, bounces.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
@@ -49,118 +54,10 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(staff_app, name="staff")
 app.add_typer(inbound_app, name="inbound")
 
-stderr = Console(stderr=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
 
 def main() -> None:
     """Console-script entry point."""
     app()
-
-
-def _fail(message: str) -> NoReturn:
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _user_errors(*, schema: bool = True) -> Iterator[None]:
-    """Turn input errors into exit code 1 with a message, never a traceback.
-
-    ``schema``: first make sure the database has this code's schema, so that a
-    database not yet created says ``run `roundtable db upgrade` first``.
-    """
-    from roundtable.migrate import SchemaNotReady, require_current_schema
-
-    try:
-        if schema:
-            require_current_schema()
-        yield
-    except SchemaNotReady as error:
-        _fail(str(error))
-    except InputError as error:
-        for problem in error.problems:
-            stderr.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except NotFound as error:
-        _fail(str(error))
-    except (KeyMismatch, SecretKeyMissing) as error:
-        _fail(str(error))
-    except FileNotFoundError as error:
-        _fail(f"{error.filename}: no such file")
-    except IsADirectoryError as error:
-        _fail(f"{error.filename}: is a folder, not a file")
-
-
-@contextmanager
-def _writes_links() -> Iterator[None]:
-    """User errors as :func:`_user_errors`, after checking the key links are signed with.
-
-    A command that writes links with a key other than the one the database's links
-    were issued with would send links that answer 404 (docs/architecture.md, "Identities").
-    """
-    _check_key()
-    with _user_errors(schema=False):
-        yield
-
-
-def _check_key() -> None:
-    """Exit 1, naming the key's source, when the key is not the database's."""
-    from roundtable.installation.service import check_secret_key
-
-    with _user_errors(schema=False):
-        get_settings().resolved_secret_key()  # no key at all is said first
-    with _user_errors():
-        check_secret_key()
-
-
-def _who_sends(count: int) -> str:
-    """Where queued mail goes and what sends it, for a command's last line ("" when none)."""
-    if not count:
-        return ""
-    from roundtable.mail.transports import describe_target, redacted_url
-
-    settings = get_settings()
-    if settings.broker_url:
-        sender = f"a worker on {redacted_url(settings.broker_url)} sends them"
-    else:
-        sender = "`roundtable serve` or a worker sends them"
-    return f" for {describe_target(settings.mail_url)}; {sender}"
-
-
-def _emit(as_json: bool, document: dict[str, Any], text: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-    else:
-        typer.echo(text)
-
-
-@contextmanager
-def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing when piped or in ``--json`` mode."""
-    if not enabled or not stderr.is_terminal:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _now() -> Any:
-    from roundtable.types import utcnow
-
-    return utcnow()
 
 
 # -- db ---------------------------------------------------------------------------------------
@@ -169,7 +66,6 @@ def _now() -> Any:
 @db_app.command("upgrade")
 def db_upgrade(as_json: JsonOption = False) -> None:
     """Create or migrate the schema; safe to run repeatedly."""
-    from roundtable.config import SecretKeyMissing
     from roundtable.installation.service import record_key
     from roundtable.migrate import current_revision, upgrade
 
@@ -381,167 +277,7 @@ def report(
         print_report(document, Console())
 
 
-# -- staff ------------------------------------------------------------------------------------
-
-
-@staff_app.command("add")
-def staff_add(
-    email: str,
-    role: Annotated[str, typer.Option("--role", help="admin, organizer or viewer")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a staff account."""
-    from roundtable.db import write_session
-    from roundtable.staff.accounts import add_staff
-
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with _user_errors(), write_session() as session:
-        user = add_staff(session, email, role, password)
-        document = {"email": user.email, "role": user.role}
-    _emit(as_json, document, f"staff account {document['email']} ({document['role']}) created")
-
-
-@staff_app.command("token")
-def staff_token(
-    email: str,
-    expires: Annotated[
-        str | None,
-        typer.Option("--expires", help="Stop working after this long: 90d, 12h, 30m."),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Print a new API bearer token for that account (shown once)."""
-    from datetime import timedelta
-
-    from roundtable.db import write_session
-    from roundtable.events.durations import parse_duration
-    from roundtable.staff.accounts import issue_api_token
-    from roundtable.staff.lifecycle import account
-
-    expires_at = None
-    if expires is not None:
-        try:
-            expires_at = _now() + timedelta(seconds=parse_duration(expires))
-        except ValueError as error:
-            _fail(f"--expires: {error}")
-    with _user_errors(), write_session() as session:
-        token = issue_api_token(session, account(session, email), expires_at=expires_at)
-    document = {"token": token, "expires_at": expires_at.isoformat() if expires_at else None}
-    _emit(as_json, document, token)
-
-
-@staff_app.command("list")
-def staff_list(as_json: JsonOption = False) -> None:
-    """Accounts, roles, granted events, API tokens and their last use."""
-    from roundtable.db import read_session
-    from roundtable.staff.lifecycle import list_accounts
-
-    with _user_errors(), read_session() as session:
-        accounts = list_accounts(session, _now())
-    if as_json:
-        _emit(True, {"accounts": [a.as_dict() for a in accounts]}, "")
-        return
-    table = Table("email", "role", "state", "events", "tokens", "last sign-in", "last token use")
-    for item in accounts:
-        table.add_row(
-            item.email,
-            item.role,
-            "disabled" if item.disabled else "active",
-            ", ".join(item.grants) or "-",
-            f"{item.active_tokens} active / {len(item.tokens)}",
-            _when(item.last_login_at),
-            _when(item.last_token_use),
-        )
-    Console(width=200).print(table)
-
-
-def _when(instant: Any) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC") if instant is not None else "never"
-
-
-@staff_app.command("grant")
-def staff_grant(email: str, slug: str, as_json: JsonOption = False) -> None:
-    """Let the account manage the event SLUG."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import grant
-
-    with _user_errors(), write_session() as session:
-        changed = grant(session, email, slug)
-    text = f"{email} may manage {slug}" + ("" if changed else " (already granted)")
-    _emit(as_json, {"email": email, "slug": slug, "changed": changed}, text)
-
-
-@staff_app.command("ungrant")
-def staff_ungrant(email: str, slug: str, as_json: JsonOption = False) -> None:
-    """Take the event SLUG away from the account."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import ungrant
-
-    with _user_errors(), write_session() as session:
-        changed = ungrant(session, email, slug)
-    text = f"{email} no longer manages {slug}" + ("" if changed else " (was not granted)")
-    _emit(as_json, {"email": email, "slug": slug, "changed": changed}, text)
-
-
-@staff_app.command("revoke")
-def staff_revoke(email: str, as_json: JsonOption = False) -> None:
-    """Revoke every API token of the account; they answer 401 from now on."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import revoke_tokens
-
-    with _user_errors(), write_session() as session:
-        revoked = revoke_tokens(session, email, _now())
-    _emit(as_json, {"email": email, "revoked": revoked}, f"{revoked} token(s) revoked")
-
-
-@staff_app.command("disable")
-def staff_disable(email: str, as_json: JsonOption = False) -> None:
-    """No sign-in, no API token, every open session ended."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import disable
-
-    with _user_errors(), write_session() as session:
-        changed = disable(session, email, _now())
-    text = f"{email} disabled" + ("" if changed else " (already)")
-    _emit(as_json, {"email": email, "disabled": True, "changed": changed}, text)
-
-
-@staff_app.command("enable")
-def staff_enable(email: str, as_json: JsonOption = False) -> None:
-    """Let a disabled account sign in and use its tokens again."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import enable
-
-    with _user_errors(), write_session() as session:
-        changed = enable(session, email)
-    text = f"{email} enabled" + ("" if changed else " (was not disabled)")
-    _emit(as_json, {"email": email, "disabled": False, "changed": changed}, text)
-
-
-@staff_app.command("password")
-def staff_password(
-    email: str,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Set the account's password; its open sessions end."""
-    from roundtable.db import write_session
-    from roundtable.staff.lifecycle import set_password
-
-    if not password_stdin:
-        raise typer.BadParameter(
-            "pass --password-stdin and the password on standard input (never as an argument)"
-        )
-    password = sys.stdin.readline().rstrip("\r\n")
-    with _user_errors(), write_session() as session:
-        user = set_password(session, email, password, _now())
-        document = {"email": user.email, "password_set": True}
-    _emit(as_json, document, f"password of {document['email']} set")
+# -- inbound ----------------------------------------------------------------------------------
 
 
 @inbound_app.command("fetch")
