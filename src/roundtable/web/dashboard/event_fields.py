@@ -60,6 +60,9 @@ class FormField:
 class FieldGroup:
     legend: str
     fields: tuple[FormField, ...]
+    #: shown folded until opened (or filled in): five languages open would make a phone's
+    #: form several screens long
+    folded: bool = False
 
 
 GROUPS: tuple[FieldGroup, ...] = (
@@ -146,6 +149,7 @@ GROUPS += tuple(
             FormField(f"translations.{language}.{key}", _TRANSLATED[key][0], _TRANSLATED[key][1])
             for key in TRANSLATED_KEYS
         ),
+        folded=True,
     )
     for language in TRANSLATION_LANGUAGES
 )
