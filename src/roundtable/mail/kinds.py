@@ -78,9 +78,8 @@ class CancellationContext:
 
 
 def _only(data: Mapping[str, Any], allowed: set[str], kind: str) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValueError(f"{kind} context: unknown key(s) {', '.join(sorted(unknown))}")
+    """Only known keys, and the sequence the message announces."""
+    _known(data, allowed, kind)
     if "sequence" not in data:
         raise ValueError(f"{kind} context: 'sequence' is missing")
 
@@ -132,9 +131,7 @@ class ConfirmationContext:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> ConfirmationContext:
-        unknown = set(data) - {"response", "guests"}
-        if unknown:
-            raise ValueError(f"confirmation context: unknown key(s) {', '.join(sorted(unknown))}")
+        _known(data, {"response", "guests"}, "confirmation")
         if data.get("response") not in RESPONSES:
             raise ValueError(
                 f"confirmation context: 'response' must be one of {', '.join(RESPONSES)}, "
