@@ -17,6 +17,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 ROOT = Path(__file__).resolve().parents[1]
+#: For the processes a benchmark starts (server, worker): this checkout's code, whatever
+#: copy of the package the virtualenv was installed from.
+PYTHONPATH = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
 PG_ADMIN = os.environ.get(
     "ROUNDTABLE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

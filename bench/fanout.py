@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    PYTHONPATH,
     ROOT,
     Timer,
     peak_rss_mb,
@@ -147,7 +148,7 @@ def start_worker(concurrency: int, log: Path) -> subprocess.Popen[bytes]:
             "--without-heartbeat",
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": PYTHONPATH},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

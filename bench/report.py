@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, free_port, settle_postgres, throwaway_postgres
+from bench.common import PYTHONPATH, ROOT, free_port, settle_postgres, throwaway_postgres
 
 SLUG = "inter-ethnic-city"
 ADMIN_EMAIL = "bench-admin@un.example.org"
@@ -74,7 +74,7 @@ def configure(database_url: str, base_url: str) -> dict[str, str]:
     get_settings.cache_clear()
     db.reset_engines()
     app_env = {k: v for k, v in os.environ.items() if k != "ROUNDTABLE_BROKER_URL"}
-    return {**app_env, **settings, "PYTHONPATH": str(ROOT)}
+    return {**app_env, **settings, "PYTHONPATH": PYTHONPATH}
 
 
 def populate(invitations: int, organizations: int, now: datetime) -> int:

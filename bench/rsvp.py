@@ -26,7 +26,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bench.common import ROOT, free_port, percentiles, settle_postgres, throwaway_postgres
+from bench.common import (
+    PYTHONPATH,
+    ROOT,
+    free_port,
+    percentiles,
+    settle_postgres,
+    throwaway_postgres,
+)
 
 REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -38,7 +45,7 @@ def environment(database_url: str) -> dict[str, str]:
         "ROUNDTABLE_BROKER_URL": REDIS,
         "ROUNDTABLE_SECRET_KEY": "bench-secret-key-" + "x" * 32,
         "ROUNDTABLE_BASE_URL": "http://127.0.0.1",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": PYTHONPATH,
     }
 
 
@@ -245,7 +252,7 @@ def measure(database: str, database_url: str, args: argparse.Namespace) -> dict[
 def baseline(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"roundtable-bench-bare-{os.getpid()}.log"
-    server = serve("bench.bare:app", {**os.environ, "PYTHONPATH": str(ROOT)}, port, log)
+    server = serve("bench.bare:app", {**os.environ, "PYTHONPATH": PYTHONPATH}, port, log)
     try:
         url = f"http://127.0.0.1:{port}/bare"
         asyncio.run(load([("GET", url, None)] * 200, args.concurrency))
