@@ -59,10 +59,10 @@ def populate(rows: int, due: int) -> None:
                 "INSERT INTO event (slug, uid, sequence, status, title, format, description, "
                 "starts_at, ends_at, timezone, venue, room, address, webcast_url, max_guests, "
                 "reminder_offsets, co_organizers, organizer_name, organizer_email, contact_name, "
-                "contact_office, contact_phone, contact_email, created_at, updated_at) VALUES "
-                "('bench', 'bench@rt', 0, 'scheduled', 'Bench', '', '', :s, :e, 'UTC', '', '', "
-                "'', '', 0, '[604800, 86400]', '[]', 'IOM', 'events@iom.example.org', '', '', "
-                "'', '', :n, :n)"
+                "contact_office, contact_phone, contact_email, access, translations, created_at, "
+                "updated_at) VALUES ('bench', 'bench@rt', 0, 'scheduled', 'Bench', '', '', :s, :e, "
+                "'UTC', '', '', '', '', 0, '[604800, 86400]', '[]', 'IOM', "
+                "'events@iom.example.org', '', '', '', '', '', '{}', :n, :n)"
             ),
             {"s": now + timedelta(days=30), "e": now + timedelta(days=30, hours=2), "n": now},
         )
