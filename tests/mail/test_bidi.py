@@ -38,3 +38,14 @@ def test_arabic_text_isolates_address_link_and_names() -> None:
 def test_left_to_right_text_carries_no_isolates() -> None:
     text = render("invitation", sample_context("invitation", french_contact())).text
     assert FSI not in text and PDI not in text
+
+
+def test_the_masthead_gives_each_host_a_line_of_its_own() -> None:
+    """A long Latin name wrapped inside right-to-left text reads in the wrong order."""
+    html = render("invitation", sample_context("invitation", arabic_contact())).html
+    masthead = html.split('class="masthead"', 1)[1].split("</td>", 1)[0]
+    assert masthead.endswith(
+        "<bdi>IOM New York</bdi><br><bdi>International Organization for Migration (IOM)</bdi>"
+        "<br><bdi>United Nations Alliance of Civilizations (UNAoC)</bdi>"
+    )
+    assert " و" not in masthead and "·" not in masthead

@@ -149,6 +149,9 @@ class EventView:
     title_lang: str
     #: on whose behalf we write: the organizer, then its co-organizers, as a localized list
     hosts: str
+    #: the same hosts one by one, for a masthead that gives each its own line (a long Latin
+    #: name would otherwise wrap inside right-to-left text)
+    host_names: tuple[str, ...]
     co_organizers: str
     venue: str
     room: str
@@ -188,9 +191,12 @@ def present_event(
         deadline, deadline_local = clock.both(event.rsvp_deadline)
     co_organizers = list(event.co_organizers)
     # The organizer speaks first, on behalf of itself and its co-organizers.
-    hosts = [event.organizer_name, *(c for c in co_organizers if c != event.organizer_name)]
+    host_names = (
+        event.organizer_name,
+        *(c for c in co_organizers if c != event.organizer_name),
+    )
     # Each name its own run, so an Arabic "و" does not join the Latin name beside it.
-    hosts = [i18n.isolate(language, name) for name in hosts]
+    hosts = [i18n.isolate(language, name) for name in host_names]
     named_co_organizers = [i18n.isolate(language, name) for name in co_organizers]
     return EventView(
         title=own.title,
@@ -201,6 +207,7 @@ def present_event(
         access_text=markdown_to_text(own.access),
         title_lang=own.title_lang,
         hosts=format_list(hosts, locale=clock.locale),
+        host_names=host_names,
         co_organizers=(
             format_list(named_co_organizers, locale=clock.locale) if co_organizers else ""
         ),
