@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -274,3 +275,29 @@ def group_table(
         column = sort if sort in STACK_ORDER else None
         rows.sort(key=lambda row: sign * (row[2].get(column, 0) if column else row[1]))
     return rows
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of a long table: its rows, which page it is, and how many there are."""
+
+    rows: Sequence[tuple[str, int, Mapping[str, int]]]
+    page: int
+    pages: int
+    total: int
+    #: the place of the page's first row among all of them, from 1
+    first: int
+
+
+def table_page(
+    rows: Sequence[tuple[str, int, Mapping[str, int]]], page: int, size: int
+) -> TablePage:
+    """Page ``page`` (from 1, past the end: the last) of ``rows``, ``size`` rows a page.
+
+    An event of 5,000 organizations drew every one of them into its page (a megabyte of
+    HTML, most of the page's time); the table now shows one page at a time.
+    """
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return TablePage(rows[start : start + size], page, pages, len(rows), start + 1)

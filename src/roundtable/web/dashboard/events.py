@@ -74,6 +74,7 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
     # The table of every organization, beside the chart of the largest: its own sort.
     org_sort = choice(params.get("org_sort", ""), charts.GROUP_SORTS) or "total"
     org_desc = params.get("org_desc", "1" if org_sort != "name" else "") == "1"
+    org_page = page_number(params.get("org_page", "1"))
     with read_session() as session:
         event = event_for(session, member, slug)
         assert event.id is not None
@@ -104,7 +105,11 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         "replies_chart": charts.replies_over_time(per_day, invited=invited),
         "organization_chart": charts.breakdown(report["by_organization"], limit=ORG_CHART_ROWS),
         "organization_more": max(0, len(report["by_organization"]) - ORG_CHART_ROWS),
-        "organization_table": charts.group_table(report["by_organization"], org_sort, org_desc),
+        "organization_table": charts.table_page(
+            charts.group_table(report["by_organization"], org_sort, org_desc),
+            org_page,
+            ORG_TABLE_ROWS,
+        ),
         "org_sort": org_sort,
         "org_desc": org_desc,
         "stack_order": charts.STACK_ORDER,
@@ -224,5 +229,7 @@ def export_xlsx(slug: str, visitor: Visitor = Depends(page_visitor)) -> Response
 
 #: beyond this many organizations the filter is the search box, not a menu
 MAX_ORGANIZATION_CHOICES = 200
-#: organizations drawn in the chart; the table below it lists all of them
+#: organizations drawn in the chart; the table below it lists all of them, a page at a time
 ORG_CHART_ROWS = 12
+#: rows of that table on one page (docs/interfaces.md, the dashboard's event page)
+ORG_TABLE_ROWS = 100
