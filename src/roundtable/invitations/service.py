@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,7 +19,6 @@ from roundtable.config import get_settings
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.representatives import NamedRepresentative, named_representative
-from roundtable.invitations.rsvp import Reply
 from roundtable.invitations.tokens import derive_token, hash_token, looks_like_token, new_salt
 from roundtable.people.model import Addressee, Contact
 
@@ -92,9 +93,50 @@ def load_invitation_view(session: Session, token: str) -> InvitationView | None:
     )
 
 
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What taking a reply from the page needs to know of the invitation before recording it."""
+
+    invitation_id: int
+    token_salt: str
+    language: str
+    max_guests: int
+
+
+#: A reply needs far less than its page shows: four columns, no ORM objects.
+_REPLY_TARGET_BY_TOKEN_HASH = (
+    sa_select(
+        col(Invitation.id),
+        col(Invitation.token_salt),
+        col(Invitation.language),
+        col(Invitation.status),
+        col(Event.max_guests),
+    )
+    .join(Event, col(Event.id) == col(Invitation.event_id))
+    .where(col(Invitation.token_hash) == bindparam("token_hash"))
+)
+
+
+def find_reply_target(session: Session, token: str) -> ReplyTarget | None:
+    """The live invitation ``token`` opens, as a reply needs it; ``None`` as for the page."""
+    if not looks_like_token(token):
+        return None
+    params = {"token_hash": hash_token(token)}
+    row = session.connection().execute(_REPLY_TARGET_BY_TOKEN_HASH, params).first()
+    if row is None:
+        return None
+    invitation_id, token_salt, language, status, max_guests = row
+    if status in _NOT_LIVE or invitation_id is None or token_salt is None:
+        return None
+    return ReplyTarget(invitation_id, token_salt, language, max_guests)
+
+
+_NOT_LIVE = (Status.CANCELLED, Status.NOT_INVITED)
+
+
 def _is_live(invitation: Invitation) -> bool:
     """Whether its link opens anything: not before it is sent, nor after it is withdrawn."""
-    return invitation.status not in (Status.CANCELLED, Status.NOT_INVITED)
+    return invitation.status not in _NOT_LIVE
 
 
 def lock_event(session: Session, event_id: int) -> Event:
@@ -117,23 +159,21 @@ def seats_taken(session: Session, event_id: int) -> int:
     return int(total)
 
 
-def reply_period_over(event: Event, now: datetime) -> bool:
+class ReplyPeriod(Protocol):
+    """What closes replies: an event, or a reply's view of its event's terms."""
+
+    @property
+    def rsvp_deadline(self) -> datetime | None: ...
+
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+def reply_period_over(event: ReplyPeriod, now: datetime) -> bool:
     """After the RSVP deadline, or once the meeting has ended, replies are closed."""
     if event.rsvp_deadline is not None and now > event.rsvp_deadline:
         return True
     return now >= event.ends_at
-
-
-def apply_reply(invitation: Invitation, status: str, reply: Reply, *, now: datetime) -> None:
-    if status == Status.WAITLISTED and invitation.status != Status.WAITLISTED:
-        invitation.waitlisted_at = now
-    elif status != Status.WAITLISTED:
-        invitation.waitlisted_at = None
-    invitation.status = status
-    invitation.guests = reply.guests
-    invitation.notes = reply.notes
-    invitation.responded_at = now
-    invitation.updated_at = now
 
 
 def log_change(

@@ -11,13 +11,11 @@ one address get 429.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from babel.numbers import format_decimal
 from fastapi import APIRouter, FastAPI, Request
@@ -25,7 +23,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from roundtable.calendar.invite import Attendee, build_calendar
 from roundtable.config import get_settings
@@ -33,15 +30,17 @@ from roundtable.db import read_session
 from roundtable.errors import NotFound, Problem
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
-    ACCEPT,
-    DECLINE,
-    RESPONSES,
-    TENTATIVE,
     ReplyError,
     ReplyProblem,
     reply_from_form,
 )
-from roundtable.invitations.service import InvitationView, load_invitation_view, reply_period_over
+from roundtable.invitations.service import (
+    InvitationView,
+    ReplyTarget,
+    find_reply_target,
+    load_invitation_view,
+    reply_period_over,
+)
 from roundtable.people.subscriptions import unsubscribe
 from roundtable.people.zones import own_zone
 from roundtable.presentation.calendar_links import calendar_links
@@ -56,6 +55,13 @@ from roundtable.presentation.i18n import (
     typeset,
 )
 from roundtable.types import utcnow
+from roundtable.web.rsvp_form import (
+    MAX_FORM_BYTES,
+    FormState,
+    FormTooLarge,
+    MalformedForm,
+    read_form,
+)
 from roundtable.web.security import (
     FailedLookupLimiter,
     ReplyLimiter,
@@ -68,18 +74,6 @@ from roundtable.workflows.replies import record_reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-
-#: Enough for 2,000 characters of notes in any script, percent-encoded; far from a megabyte.
-MAX_FORM_BYTES = 64 * 1024
-MAX_FORM_FIELDS = 20
-
-#: What each stored status preselects on the form.
-RESPONSE_OF_STATUS: dict[str, str] = {
-    Status.ACCEPTED: ACCEPT,
-    Status.WAITLISTED: ACCEPT,
-    Status.TENTATIVE: TENTATIVE,
-    Status.DECLINED: DECLINE,
-}
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,43 +119,40 @@ async def rsvp_reply(request: Request, token: str) -> Response:
     ):
         return _error_page(request, 403, "cross_site")
     try:
-        fields = await _read_form(request)
+        fields = await read_form(request)
     except FormTooLarge:
         return _error_page(request, 413, "too_large")
     except MalformedForm:
         return _error_page(request, 400, "malformed")
 
-    view = await run_in_threadpool(_load_view, token)
-    if view is None:
+    target = await run_in_threadpool(_load_reply_target, token)
+    if target is None:
         return _not_found(request)
-    invitation = view.invitation
-    assert invitation.id is not None and invitation.token_salt is not None
-    if (refusal := _too_many_replies(request, view)) is not None:
+    language = page_language(target.language)
+    if (refusal := _too_many_replies(request, target.invitation_id, language)) is not None:
         return refusal
     submitted_token = fields.get("form_token")
     if submitted_token is not None and not form_token_matches(
-        submitted_token, invitation.id, invitation.token_salt
+        submitted_token, target.invitation_id, target.token_salt
     ):
         return _error_page(request, 403, "stale_form")
 
     form = FormState.submitted(fields)
     try:
-        reply = reply_from_form(fields, max_guests=view.event.max_guests)
+        reply = reply_from_form(fields, max_guests=target.max_guests)
         result = await run_in_threadpool(
-            record_reply, invitation.id, reply, actor="invitee", now=utcnow()
+            record_reply, target.invitation_id, reply, actor="invitee", now=utcnow()
         )
     except ReplyError as error:
-        language = page_language(view.invitation.language)
         form.errors = {
             problem.field or "response": problem_text(problem, language)
             for problem in error.problems
         }
-        return _rsvp_page(request, view, form, status_code=422)
+        return await _page_again(request, token, form, status_code=422)
     except NotFound:
         return _not_found(request)
     if result.refused:
-        fresh = await run_in_threadpool(_load_view, token) or view
-        return _rsvp_page(request, fresh, form, status_code=409)
+        return await _page_again(request, token, form, status_code=409)
     done = "1" if result.changed else "unchanged"
     return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
 
@@ -238,91 +229,20 @@ def _load_view(token: str) -> InvitationView | None:
         return load_invitation_view(session, token)
 
 
-# --- the form ---------------------------------------------------------------------------
+def _load_reply_target(token: str) -> ReplyTarget | None:
+    """What a reply needs of the invitation: a few columns, not the page's whole view."""
+    with read_session() as session:
+        return find_reply_target(session, token)
 
 
-class FormTooLarge(Exception):
-    """The request body is larger than any honest reply."""
-
-
-class MalformedForm(Exception):
-    """The body is not a form we can read (wrong type, bad encoding, too many fields)."""
-
-
-@dataclass
-class FormState:
-    """What the reply form shows: the values in its fields and the problems with them."""
-
-    values: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, view: InvitationView, *, preselect: str = "") -> FormState:
-        """The form filled with the reply on record; ``preselect`` only ticks a choice."""
-        invitation = view.invitation
-        chosen = preselect if preselect in RESPONSES else ""
-        representative = view.represented_by
-        return cls(
-            values={
-                "response": chosen or RESPONSE_OF_STATUS.get(invitation.status, ""),
-                "guests": str(invitation.guests),
-                "notes": invitation.notes,
-                "substitute_name": representative.name if representative else "",
-                "substitute_email": representative.email if representative else "",
-            }
-        )
-
-    @classmethod
-    def submitted(cls, fields: Mapping[str, str]) -> FormState:
-        """The form as it was sent, to show again with its problems."""
-        names = ("response", "guests", "notes", "substitute_name", "substitute_email")
-        return cls(values={name: fields.get(name, "") for name in names})
-
-
-async def _read_form(request: Request) -> dict[str, str]:
-    """The posted fields, first value of each name; refuses large or unreadable bodies."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.strip().isdigit():
-            raise MalformedForm
-        if int(declared) > MAX_FORM_BYTES:
-            raise FormTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
-            raise FormTooLarge
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    pairs: list[tuple[str, str]]
-    if media_type == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(
-                bytes(body).decode("utf-8"),
-                keep_blank_values=True,
-                max_num_fields=MAX_FORM_FIELDS,
-                errors="strict",
-            )
-        except ValueError as error:  # also UnicodeDecodeError
-            raise MalformedForm from error
-    elif media_type == "multipart/form-data":
-        parser = MultiPartParser(
-            request.headers, _once(bytes(body)), max_files=0, max_fields=MAX_FORM_FIELDS
-        )
-        try:
-            form = await parser.parse()
-        except MultiPartException as error:
-            raise MalformedForm from error
-        pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
-    else:
-        raise MalformedForm
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        fields.setdefault(name, value)
-    return fields
-
-
-async def _once(body: bytes) -> AsyncGenerator[bytes, None]:
-    yield body
+async def _page_again(
+    request: Request, token: str, form: FormState, *, status_code: int
+) -> HTMLResponse:
+    """The page, as it stands now, with the submitted form and why it was not recorded."""
+    view = await run_in_threadpool(_load_view, token)
+    if view is None:
+        return _not_found(request)
+    return _rsvp_page(request, view, form, status_code=status_code)
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -476,11 +396,10 @@ def _rate_limited(request: Request) -> HTMLResponse | None:
     return _error_page(request, 429, "rate_limited", headers={"Retry-After": str(wait)})
 
 
-def _too_many_replies(request: Request, view: InvitationView) -> HTMLResponse | None:
+def _too_many_replies(request: Request, invitation_id: int, language: str) -> HTMLResponse | None:
     """429 in the invitee's language once this invitation or this client has replied too often."""
     limiter: ReplyLimiter = request.app.state.reply_limiter
-    invitation_id, client = view.invitation.id, _client(request)
-    assert invitation_id is not None
+    client = _client(request)
     wait = limiter.retry_after(invitation_id, client)
     if wait:
         return _error_page(
@@ -488,7 +407,7 @@ def _too_many_replies(request: Request, view: InvitationView) -> HTMLResponse | 
             429,
             "too_many_replies",
             headers={"Retry-After": str(wait)},
-            language=page_language(view.invitation.language),
+            language=language,
         )
     limiter.record(invitation_id, client)
     return None

@@ -23,6 +23,12 @@ from roundtable.db import write_session
 from roundtable.errors import NotFound
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
+from roundtable.invitations.reply_rows import (
+    ReplyState,
+    lock_event_row,
+    read_reply_state,
+    save_reply,
+)
 from roundtable.invitations.rsvp import (
     ACCEPT,
     CLOSED,
@@ -31,9 +37,7 @@ from roundtable.invitations.rsvp import (
     respond,
 )
 from roundtable.invitations.service import (
-    apply_reply,
     invitee_of,
-    lock_event,
     log_change,
     reply_period_over,
     seats_taken,
@@ -107,19 +111,17 @@ class _NeedsEventLock(Exception):
     """The reply turned out to move seats; start again holding the event's lock."""
 
 
-def _moves_seats(
-    event: Event, from_status: str, reply: Reply, represented_by_id: int | None = None
-) -> bool:
+def _moves_seats(state: ReplyState, reply: Reply) -> bool:
     """Whether this reply may take or free a seat (only then must replies queue up).
 
     Replacing a representative may free the seat they had accepted.
     """
-    if event.capacity is None:
+    if state.capacity is None:
         return False
     return (
         reply.response == ACCEPT
-        or from_status in (Status.ACCEPTED, Status.WAITLISTED)
-        or represented_by_id is not None
+        or state.status in (Status.ACCEPTED, Status.WAITLISTED)
+        or state.represented_by_id is not None
     )
 
 
@@ -185,58 +187,47 @@ def _record_reply_in(
     override_deadline: bool,
     lock_the_event: bool,
 ) -> ReplyResult:
-    found = session.exec(
-        select(Invitation.event_id, Invitation.status, Invitation.represented_by_id).where(
-            Invitation.id == invitation_id
-        )
-    ).first()
-    if found is None:
+    seen = read_reply_state(session, invitation_id, lock=False)
+    if seen is None:
         raise NotFound(f"no invitation with id {invitation_id}")
-    event_id, status_seen, representative_seen = found
+    event_id = seen.event_id
     # The event's lock serialises replies that move seats, so that concurrent
     # acceptances never overbook; other replies only lock their own row. The
     # event is always locked before any invitation, never after: whether this
-    # reply moves seats is judged from the status read above, before locking.
-    event = session.exec(select(Event).where(Event.id == event_id)).one()
-    if lock_the_event or _moves_seats(event, status_seen, reply, representative_seen):
-        event = lock_event(session, event_id)
+    # reply moves seats is judged from the state read above, before locking.
+    if lock_the_event or _moves_seats(seen, reply):
+        lock_event_row(session, event_id)
         lock_the_event = True
-    invitation = session.exec(
-        select(Invitation)
-        .where(Invitation.id == invitation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if not lock_the_event and _moves_seats(
-        event, invitation.status, reply, invitation.represented_by_id
-    ):
+    state = read_reply_state(session, invitation_id, lock=True)
+    assert state is not None  # an invitation is never deleted while its event exists
+    if not lock_the_event and _moves_seats(state, reply):
         raise _NeedsEventLock  # its status changed since: rare, start again
-    from_status = invitation.status
+    from_status = state.status
     unchanged = ReplyResult(
         invitation_id=invitation_id,
         from_status=from_status,
         status=from_status,
-        guests=invitation.guests,
+        guests=state.guests,
         changed=False,
     )
-    if event.is_cancelled:
+    if state.event_cancelled:
         return replace(unchanged, refusal=CLOSED)
 
-    current_representative = invitee_of(session, invitation.represented_by_id)
+    current_representative = invitee_of(session, state.represented_by_id)
     outcome = respond(
         from_status,
         reply,
         # Counted only where it matters: an acceptance where seats are limited.
         seats_taken=(
             seats_taken(session, event_id)
-            if reply.response == ACCEPT and event.capacity is not None
+            if reply.response == ACCEPT and state.capacity is not None
             else 0
         ),
-        capacity=event.capacity,
-        max_guests=event.max_guests,
-        deadline_passed=not override_deadline and reply_period_over(event, now),
-        current_guests=invitation.guests,
-        current_notes=invitation.notes,
+        capacity=state.capacity,
+        max_guests=state.max_guests,
+        deadline_passed=not override_deadline and reply_period_over(state, now),
+        current_guests=state.guests,
+        current_notes=state.notes,
         current_representative=current_representative.email if current_representative else "",
     )
     if outcome.refused:
@@ -246,13 +237,25 @@ def _record_reply_in(
 
     representative: Invitation | None = None
     if reply.names_representative:
-        representative = invite_representative(session, event, invitation, reply, now=now)
-    previous = invitation.represented_by_id
-    apply_reply(invitation, outcome.status, reply, now=now)
-    invitation.represented_by_id = representative.id if representative else None
+        representative = invite_representative(
+            session, _event(session, event_id), _invitation(session, invitation_id), reply, now=now
+        )
+    log_id = save_reply(
+        session,
+        state,
+        outcome.status,
+        reply,
+        represented_by_id=representative.id if representative else None,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
     seats_freed = outcome.seats_freed
-    if previous is not None and previous != invitation.represented_by_id:
-        for gone in withdraw_representative(session, invitation, previous, now=now):
+    previous = state.represented_by_id
+    if previous is not None and previous != (representative.id if representative else None):
+        for gone in withdraw_representative(
+            session, _invitation(session, invitation_id), previous, now=now
+        ):
             log_change(
                 session,
                 gone.invitation,
@@ -263,39 +266,46 @@ def _record_reply_in(
                 by_invitee=False,
             )
             seats_freed += gone.seats_freed
-    log = log_change(
-        session,
-        invitation,
-        from_status=from_status,
-        actor=actor,
-        reason=reason,
-        now=now,
-    )
-    _drop_superseded_confirmations(session, invitation_id, now)
+    if state.has_replied:
+        _drop_superseded_confirmations(session, invitation_id, now)
     queue_message(
         session,
         OutgoingMessage(
             event_id=event_id,
             invitation_id=invitation_id,
             kind=MessageKind.CONFIRMATION,
-            mailing=f"confirmation:{log.id}",
+            mailing=f"confirmation:{log_id}",
             due_at=now,
             # What the mail tells: the outcome, not the words of the form
             # (an acceptance may have led to the waiting list).
             context=ConfirmationContext(outcome.status, outcome.guests).to_json(),
         ),
     )
-    promoted = promote_waiting(session, event, now=now) if seats_freed else []
+    promoted = promote_waiting(session, _event(session, event_id), now=now) if seats_freed else []
     return ReplyResult(
         invitation_id=invitation_id,
         from_status=from_status,
         status=outcome.status,
         guests=outcome.guests,
         changed=True,
-        log_id=log.id,
+        log_id=log_id,
         promoted=tuple(promoted),
         representative_invitation_id=representative.id if representative else None,
     )
+
+
+def _event(session: Session, event_id: int) -> Event:
+    """The event as an ORM object, for the rarer steps (representatives, promotions)."""
+    event = session.get(Event, event_id)
+    assert event is not None
+    return event
+
+
+def _invitation(session: Session, invitation_id: int) -> Invitation:
+    """The replying invitation as an ORM object (already locked by this transaction)."""
+    invitation = session.get(Invitation, invitation_id, populate_existing=True)
+    assert invitation is not None
+    return invitation
 
 
 def _drop_superseded_confirmations(session: Session, invitation_id: int, now: datetime) -> None:

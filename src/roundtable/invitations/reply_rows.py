@@ -1,0 +1,184 @@
+"""A reply's own rows, read and written with statements built once.
+
+A reply is the one write an invitee makes, and many may arrive within a minute of
+a mailing. Its usual course (read the invitation and its event's terms, lock the
+invitation, change it, log the change) goes through the tables directly, with no
+ORM object per request: building and flushing those cost several times more than
+the statements themselves (docs/architecture.md, "Replies"). Everything that is
+rarer (representatives, promotions from the waiting list) keeps using the ORM;
+:mod:`roundtable.workflows.replies` puts the pieces together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import object_session
+from sqlmodel import Session
+
+from roundtable.events.model import Event, EventStatus
+from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.invitations.rsvp import Reply
+
+_INVITATION = cast(Table, Invitation.__table__)  # type: ignore[attr-defined]
+_EVENT = cast(Table, Event.__table__)  # type: ignore[attr-defined]
+_REPLY_LOG = cast(Table, ReplyLog.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ReplyState:
+    """The invitation's answer so far and the terms its event sets for replies."""
+
+    invitation_id: int
+    event_id: int
+    status: str
+    guests: int
+    notes: str
+    represented_by_id: int | None
+    responded_at: datetime | None
+    waitlisted_at: datetime | None
+    capacity: int | None
+    max_guests: int
+    rsvp_deadline: datetime | None
+    ends_at: datetime
+    event_status: str
+
+    @property
+    def event_cancelled(self) -> bool:
+        return self.event_status == EventStatus.CANCELLED
+
+    @property
+    def has_replied(self) -> bool:
+        """Whether any reply was ever recorded (only then can a confirmation be waiting)."""
+        return self.responded_at is not None
+
+
+_STATE = (
+    select(
+        _INVITATION.c.id.label("invitation_id"),
+        _INVITATION.c.event_id,
+        _INVITATION.c.status,
+        _INVITATION.c.guests,
+        _INVITATION.c.notes,
+        _INVITATION.c.represented_by_id,
+        _INVITATION.c.responded_at,
+        _INVITATION.c.waitlisted_at,
+        _EVENT.c.capacity,
+        _EVENT.c.max_guests,
+        _EVENT.c.rsvp_deadline,
+        _EVENT.c.ends_at,
+        _EVENT.c.status.label("event_status"),
+    )
+    .join(_EVENT, _EVENT.c.id == _INVITATION.c.event_id)
+    .where(_INVITATION.c.id == bindparam("invitation_id"))
+)
+#: The same read, locking the invitation's row (not the event's) until the transaction ends.
+_STATE_LOCKED = _STATE.with_for_update(of=_INVITATION)
+#: The event's row, locked: replies that move seats are counted one after the other.
+_LOCK_EVENT = select(_EVENT.c.id).where(_EVENT.c.id == bindparam("event_id")).with_for_update()
+
+
+def read_reply_state(session: Session, invitation_id: int, *, lock: bool) -> ReplyState | None:
+    """The invitation and its event's terms; with ``lock``, the invitation's row is locked."""
+    row = (
+        session.connection()
+        .execute(_STATE_LOCKED if lock else _STATE, {"invitation_id": invitation_id})
+        .first()
+    )
+    return ReplyState(**row._asdict()) if row is not None else None
+
+
+def lock_event_row(session: Session, event_id: int) -> None:
+    """Lock the event's row until the transaction ends (before any invitation's: one order)."""
+    session.connection().execute(_LOCK_EVENT, {"event_id": event_id})
+
+
+_SAVE_REPLY = (
+    update(_INVITATION)
+    .where(_INVITATION.c.id == bindparam("invitation_id"))
+    .values(
+        status=bindparam("status"),
+        guests=bindparam("guests"),
+        notes=bindparam("notes"),
+        waitlisted_at=bindparam("waitlisted_at", type_=_INVITATION.c.waitlisted_at.type),
+        represented_by_id=bindparam("represented_by_id", type_=Integer()),
+        responded_at=bindparam("now", type_=_INVITATION.c.responded_at.type),
+        updated_at=bindparam("now", type_=_INVITATION.c.updated_at.type),
+        # The first reply dates the first reply (the reply chart counts by this day).
+        first_replied_at=func.coalesce(
+            _INVITATION.c.first_replied_at,
+            bindparam("now", type_=_INVITATION.c.first_replied_at.type),
+        ),
+    )
+)
+_LOG_REPLY = insert(_REPLY_LOG).returning(_REPLY_LOG.c.id)
+
+
+def save_reply(
+    session: Session,
+    state: ReplyState,
+    status: str,
+    reply: Reply,
+    *,
+    represented_by_id: int | None,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Write the reply onto the invitation and into its reply log; return the log entry's id.
+
+    What :func:`~roundtable.invitations.service.log_change` does for an ORM object,
+    for an invitation held as :class:`ReplyState`. Whatever the session still holds
+    unwritten is written first, as the ORM would before any statement of its own.
+    """
+    session.flush()
+    connection = session.connection()
+    connection.execute(
+        _SAVE_REPLY,
+        {
+            "invitation_id": state.invitation_id,
+            "status": status,
+            "guests": reply.guests,
+            "notes": reply.notes,
+            "waitlisted_at": waitlisted_since(state.status, state.waitlisted_at, status, now),
+            "represented_by_id": represented_by_id,
+            "now": now,
+        },
+    )
+    log_id = connection.execute(
+        _LOG_REPLY,
+        {
+            "invitation_id": state.invitation_id,
+            "at": now,
+            "actor": actor,
+            "from_status": state.status,
+            "to_status": status,
+            "guests": reply.guests,
+            "notes": reply.notes,
+            "reason": reason[:500],
+        },
+    ).scalar_one()
+    _forget_loaded(session, state.invitation_id)
+    return int(log_id)
+
+
+def waitlisted_since(
+    from_status: str, waitlisted_at: datetime | None, status: str, now: datetime
+) -> datetime | None:
+    """When the invitee joined the waiting list: kept while they wait, cleared once they leave."""
+    if status != Status.WAITLISTED:
+        return None
+    return waitlisted_at if from_status == Status.WAITLISTED else now
+
+
+def _forget_loaded(session: Session, invitation_id: int) -> None:
+    """Expire the invitation's ORM object, if this session holds one, so it reads the new row.
+
+    A staff workflow may have loaded the invitation before recording a reply for it.
+    """
+    loaded: Any = session.identity_map.get(session.identity_key(Invitation, invitation_id))
+    if loaded is not None and object_session(loaded) is session:
+        session.expire(loaded)
