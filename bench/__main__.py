@@ -48,9 +48,11 @@ class Target:
         return value >= self.limit if self.at_least else value <= self.limit
 
 
-#: Pipeline throughput as a share of the SMTP sink's own ceiling: the whole pipeline should
-#: keep an SMTP server at least half as busy as a bare client feeding it ready messages.
-FANOUT_SHARE_OF_CEILING = Target("≥ 50% of the ceiling", 0.5, at_least=True)
+#: Pipeline throughput as a share of the SMTP sink's own ceiling: composing a message is
+#: mostly the mailing's invariant parts (the VEVENT frame, event-wide template blocks, encoded
+#: headers), which need building once, so the pipeline should keep an SMTP server at least
+#: 70% as busy as a bare client feeding it ready messages (the speed issue; 0.51–0.60 before).
+FANOUT_SHARE_OF_CEILING = Target("≥ 70% of the ceiling", 0.7, at_least=True)
 #: A Celery worker (4 prefork children, as compose.yaml runs it) sending 20,000 invitations
 #: must fit a small VM: all its processes together, each shared page counted once.
 WORKER_MEMORY = Target("< 300 MiB", 300)
@@ -65,9 +67,11 @@ RSVP_REPLY_P99 = Target("p99 < 150 ms", 150)
 RSVP_OPEN_LOOP_P99 = Target("p99 < 50 ms", 50)
 #: The scheduling issue's target: 1,000 due rows among 100,000 found and enqueued.
 DISPATCH_TIME = Target("< 200 ms", 200)
-#: A staff page feels immediate below 200 ms.
-REPORT_TIME = Target("≤ 200 ms", 200)
-PAGE_TIME = Target("≤ 200 ms", 200)
+#: Staff open the report and the event page over and over while replies come in; at 100,000
+#: invitations they should still feel immediate (the speed issue): the report, a handful of
+#: counts, under 60 ms; the event page, which also lists a page of invitees, under 100 ms.
+REPORT_TIME = Target("< 60 ms", 60)
+PAGE_TIME = Target("< 100 ms", 100)
 NO_FAILURES = Target("0", 0)
 
 
