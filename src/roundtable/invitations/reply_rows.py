@@ -56,6 +56,8 @@ class ReplyState:
         return self.responded_at is not None
 
 
+#: The invitation's row, locked until the transaction ends (not the event's), with the terms
+#: of its event.
 _STATE = (
     select(
         _INVITATION.c.id.label("invitation_id"),
@@ -74,26 +76,45 @@ _STATE = (
     )
     .join(_EVENT, _EVENT.c.id == _INVITATION.c.event_id)
     .where(_INVITATION.c.id == bindparam("invitation_id"))
+    .with_for_update(of=_INVITATION)
 )
-#: The same read, locking the invitation's row (not the event's) until the transaction ends.
-_STATE_LOCKED = _STATE.with_for_update(of=_INVITATION)
-#: The event's row, locked: replies that move seats are counted one after the other.
-_LOCK_EVENT = select(_EVENT.c.id).where(_EVENT.c.id == bindparam("event_id")).with_for_update()
+#: The row of the invitation's event, locked: replies that move seats are counted one after
+#: the other. The limited form takes the lock only where seats are limited. The lock is
+#: ``FOR NO KEY UPDATE``: it excludes every other locker of the event, but not the foreign-key
+#: checks of rows that merely name the event (a decline's confirmation in the outbox). With
+#: ``FOR UPDATE`` an acceptance holding the event waited for a decline's invitation row while
+#: the decline's outbox row waited for the event: a deadlock (docs/architecture.md, "Replies").
+_EVENT_OF_INVITATION = select(_INVITATION.c.event_id).where(
+    _INVITATION.c.id == bindparam("invitation_id")
+)
+_LOCK_EVENT = (
+    select(_EVENT.c.id)
+    .where(_EVENT.c.id == _EVENT_OF_INVITATION.scalar_subquery())
+    .with_for_update(key_share=True)
+)
+_LOCK_LIMITED_EVENT = (
+    select(_EVENT.c.id)
+    .where(_EVENT.c.id == _EVENT_OF_INVITATION.scalar_subquery(), _EVENT.c.capacity.is_not(None))
+    .with_for_update(key_share=True)
+)
 
 
-def read_reply_state(session: Session, invitation_id: int, *, lock: bool) -> ReplyState | None:
-    """The invitation and its event's terms; with ``lock``, the invitation's row is locked."""
-    row = (
-        session.connection()
-        .execute(_STATE_LOCKED if lock else _STATE, {"invitation_id": invitation_id})
-        .first()
-    )
+def lock_reply_state(session: Session, invitation_id: int) -> ReplyState | None:
+    """The invitation, its row locked, and its event's terms; ``None`` for no such invitation."""
+    row = session.connection().execute(_STATE, {"invitation_id": invitation_id}).first()
     return ReplyState(**row._asdict()) if row is not None else None
 
 
-def lock_event_row(session: Session, event_id: int) -> None:
-    """Lock the event's row until the transaction ends (before any invitation's: one order)."""
-    session.connection().execute(_LOCK_EVENT, {"event_id": event_id})
+def lock_event_of(session: Session, invitation_id: int, *, only_if_limited: bool) -> bool:
+    """Lock the row of the invitation's event until the transaction ends; whether it was.
+
+    Taken before the invitation's own lock, never after: one order for every
+    transaction, so none waits for another in a circle. ``only_if_limited`` leaves an
+    event without a capacity unlocked: no seats to count there.
+    """
+    statement = _LOCK_LIMITED_EVENT if only_if_limited else _LOCK_EVENT
+    row = session.connection().execute(statement, {"invitation_id": invitation_id}).first()
+    return row is not None
 
 
 _SAVE_REPLY = (

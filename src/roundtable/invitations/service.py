@@ -140,11 +140,15 @@ def _is_live(invitation: Invitation) -> bool:
 
 
 def lock_event(session: Session, event_id: int) -> Event:
-    """The event row, locked until the transaction ends, so replies to it queue up."""
+    """The event row, locked until the transaction ends, so replies to it queue up.
+
+    ``FOR NO KEY UPDATE``, as in ``reply_rows``: rows that only name the event (outbox rows,
+    reply logs) are still inserted meanwhile, so that no reply waits for it in a circle.
+    """
     return session.exec(
         select(Event)
         .where(Event.id == event_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
 

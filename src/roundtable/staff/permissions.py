@@ -142,8 +142,10 @@ def event_for(
     event = None
     if SLUG.fullmatch(slug):
         statement = select(Event).where(Event.slug == slug)
-        if lock:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
+        if lock:  # FOR NO KEY UPDATE, as every lock of an event (invitations.service.lock_event)
+            statement = statement.with_for_update(key_share=True).execution_options(
+                populate_existing=True
+            )
         event = session.exec(statement).first()
     if event is None or event.id is None or not member.can_read(event.id):
         raise NotFound(f"no event with slug {slug!r}")

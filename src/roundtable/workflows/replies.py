@@ -25,8 +25,8 @@ from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.reply_rows import (
     ReplyState,
-    lock_event_row,
-    read_reply_state,
+    lock_event_of,
+    lock_reply_state,
     save_reply,
 )
 from roundtable.invitations.rsvp import (
@@ -187,21 +187,19 @@ def _record_reply_in(
     override_deadline: bool,
     lock_the_event: bool,
 ) -> ReplyResult:
-    seen = read_reply_state(session, invitation_id, lock=False)
-    if seen is None:
-        raise NotFound(f"no invitation with id {invitation_id}")
-    event_id = seen.event_id
     # The event's lock serialises replies that move seats, so that concurrent
-    # acceptances never overbook; other replies only lock their own row. The
-    # event is always locked before any invitation, never after: whether this
-    # reply moves seats is judged from the state read above, before locking.
-    if lock_the_event or _moves_seats(seen, reply):
-        lock_event_row(session, event_id)
-        lock_the_event = True
-    state = read_reply_state(session, invitation_id, lock=True)
-    assert state is not None  # an invitation is never deleted while its event exists
+    # acceptances never overbook; other replies lock only their own row. The event
+    # is locked first, before the invitation: an acceptance locks it at once (where
+    # seats are limited); any other reply finds out from the locked invitation
+    # whether it moves seats, and in the rare case it does, starts again.
+    if lock_the_event or reply.response == ACCEPT:
+        lock_the_event = lock_event_of(session, invitation_id, only_if_limited=not lock_the_event)
+    state = lock_reply_state(session, invitation_id)
+    if state is None:
+        raise NotFound(f"no invitation with id {invitation_id}")
+    event_id = state.event_id
     if not lock_the_event and _moves_seats(state, reply):
-        raise _NeedsEventLock  # its status changed since: rare, start again
+        raise _NeedsEventLock
     from_status = state.status
     unchanged = ReplyResult(
         invitation_id=invitation_id,
