@@ -196,7 +196,7 @@ def rsvp_figures(result: Mapping[str, Any]) -> list[Figure]:
                 RSVP_REPLY_P99,
             ),
             Figure(
-                f"first replies on {database}, {opened['rate']:g}/s open loop",
+                f"first replies on {database}, {opened['rate']:g}/s open loop, a connection each",
                 f"p50 {opened['p50_ms']} ms, p99 {opened['p99_ms']} ms, max {opened['max_ms']} ms",
                 opened["p99_ms"],
                 "—",
