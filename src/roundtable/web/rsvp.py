@@ -30,6 +30,7 @@ from roundtable.db import read_session
 from roundtable.errors import NotFound, Problem
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
+    Reply,
     ReplyError,
     ReplyProblem,
     reply_from_form,
@@ -37,7 +38,6 @@ from roundtable.invitations.rsvp import (
 from roundtable.invitations.service import (
     InvitationView,
     ReplyTarget,
-    find_reply_target,
     load_invitation_view,
     reply_period_over,
 )
@@ -70,7 +70,7 @@ from roundtable.web.security import (
     form_token,
     form_token_matches,
 )
-from roundtable.workflows.replies import record_reply
+from roundtable.workflows.replies import record_reply_by_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -125,24 +125,26 @@ async def rsvp_reply(request: Request, token: str) -> Response:
     except MalformedForm:
         return _error_page(request, 400, "malformed")
 
-    target = await run_in_threadpool(_load_reply_target, token)
-    if target is None:
-        return _not_found(request)
-    language = page_language(target.language)
-    if (refusal := _too_many_replies(request, target.invitation_id, language)) is not None:
-        return refusal
-    submitted_token = fields.get("form_token")
-    if submitted_token is not None and not form_token_matches(
-        submitted_token, target.invitation_id, target.token_salt
-    ):
-        return _error_page(request, 403, "stale_form")
-
     form = FormState.submitted(fields)
+    language = page_language(None)  # the invitee's, once their invitation is found
+
+    def admit(target: ReplyTarget) -> Reply:
+        """The reply the form asks for, once its limits and its form token allow it."""
+        nonlocal language
+        language = page_language(target.language)
+        if (refusal := _too_many_replies(request, target.invitation_id, language)) is not None:
+            raise _Refused(refusal)
+        submitted_token = fields.get("form_token")
+        if submitted_token is not None and not form_token_matches(
+            submitted_token, target.invitation_id, target.token_salt
+        ):
+            raise _Refused(_error_page(request, 403, "stale_form"))
+        return reply_from_form(fields, max_guests=target.max_guests)
+
     try:
-        reply = reply_from_form(fields, max_guests=target.max_guests)
-        result = await run_in_threadpool(
-            record_reply, target.invitation_id, reply, actor="invitee", now=utcnow()
-        )
+        result = await run_in_threadpool(record_reply_by_token, token, admit, now=utcnow())
+    except _Refused as refused:
+        return refused.response
     except ReplyError as error:
         form.errors = {
             problem.field or "response": problem_text(problem, language)
@@ -150,6 +152,8 @@ async def rsvp_reply(request: Request, token: str) -> Response:
         }
         return await _page_again(request, token, form, status_code=422)
     except NotFound:
+        return _not_found(request)
+    if result is None:
         return _not_found(request)
     if result.refused:
         return await _page_again(request, token, form, status_code=409)
@@ -229,10 +233,12 @@ def _load_view(token: str) -> InvitationView | None:
         return load_invitation_view(session, token)
 
 
-def _load_reply_target(token: str) -> ReplyTarget | None:
-    """What a reply needs of the invitation: a few columns, not the page's whole view."""
-    with read_session() as session:
-        return find_reply_target(session, token)
+class _Refused(Exception):
+    """A reply turned away before anything was written, with the page that says why."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 async def _page_again(

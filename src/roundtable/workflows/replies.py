@@ -6,13 +6,15 @@ answers on their page or staff answer on their behalf. Everything a reply causes
 list, a representative's invitation and their mail) commits in one transaction;
 it lives here, above ``invitations`` and ``mail``, because it writes to both.
 
-Concurrent acceptances must never overbook: the transaction locks the event row
-first (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the write transaction is
-already exclusive), so replies to one event are counted one after the other.
+Concurrent acceptances must never overbook: a reply that may move seats locks the
+event's row first (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL; on SQLite the write
+transaction is already exclusive), so such replies to one event are counted one after
+the other (docs/architecture.md, "Replies").
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -37,6 +39,8 @@ from roundtable.invitations.rsvp import (
     respond,
 )
 from roundtable.invitations.service import (
+    ReplyTarget,
+    find_reply_target,
     invitee_of,
     log_change,
     reply_period_over,
@@ -49,6 +53,8 @@ from roundtable.workflows.representatives import invite_representative, withdraw
 
 #: The actor of changes nobody asked for directly (promotions from the waiting list).
 SYSTEM = "system"
+#: The actor of a reply the invitee gave on their own page.
+INVITEE = "invitee"
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,50 @@ def record_reply(
             )
         except _NeedsEventLock:
             lock_the_event = True
+
+
+def record_reply_by_token(
+    token: str,
+    admit: Callable[[ReplyTarget], Reply],
+    *,
+    now: datetime,
+) -> ReplyResult | None:
+    """The invitee's own reply: the invitation ``token`` opens, and what ``admit`` makes of it.
+
+    ``None`` when the token opens no live invitation. The lookup and the reply share
+    one transaction and one connection: the form post is the service's busiest write
+    (docs/architecture.md, "Replies"). ``admit`` checks the form against the invitation
+    and builds the reply; it runs before anything is written, and whatever it raises
+    (a limit, a stale form, an invalid reply) rolls the transaction back and reaches
+    the caller.
+    """
+    admitted: tuple[int, Reply] | None = None
+    try:
+        with write_session() as session:
+            target = find_reply_target(session, token)
+            if target is None:
+                return None
+            admitted = (target.invitation_id, admit(target))
+            return _record_reply_in(
+                session,
+                *admitted,
+                actor=INVITEE,
+                now=now,
+                reason="",
+                override_deadline=False,
+                lock_the_event=False,
+            )
+    except _NeedsEventLock:
+        pass  # rare: a change of mind that frees a seat; again, with the event locked first
+    assert admitted is not None  # only an admitted reply finds out that it moves seats
+    return _record_reply(
+        *admitted,
+        actor=INVITEE,
+        now=now,
+        reason="",
+        override_deadline=False,
+        lock_the_event=True,
+    )
 
 
 class _NeedsEventLock(Exception):
