@@ -153,13 +153,17 @@ def lock_event(session: Session, event_id: int) -> Event:
     ).one()
 
 
+#: Built once: every acceptance on an event with limited seats counts them.
+_SEATS_TAKEN = sa_select(func.coalesce(func.sum(col(Invitation.guests) + 1), 0)).where(
+    col(Invitation.event_id) == bindparam("event_id"),
+    col(Invitation.status) == Status.ACCEPTED,
+)
+
+
 def seats_taken(session: Session, event_id: int) -> int:
     """Seats held by the event's accepted invitations: one each, plus their guests."""
-    total = session.exec(
-        select(func.coalesce(func.sum(Invitation.guests + 1), 0)).where(
-            Invitation.event_id == event_id, Invitation.status == Status.ACCEPTED
-        )
-    ).one()
+    session.flush()  # a Core statement does not flush the ORM's pending changes itself
+    total = session.connection().execute(_SEATS_TAKEN, {"event_id": event_id}).scalar_one()
     return int(total)
 
 

@@ -58,16 +58,11 @@ def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> lis
         }
         for m in messages
     ]
-    insert = _insert_for(session)
     inserted: list[int] = []
     due_now: list[int] = []
-    # One statement compiled once, its parameters sent in batches ("insertmanyvalues"):
+    # One statement built once, its parameters sent in batches ("insertmanyvalues"):
     # compiling a fresh 500-row VALUES clause per chunk cost more than the inserts.
-    statement = (
-        insert(_MESSAGES)
-        .on_conflict_do_nothing(index_elements=["invitation_id", "mailing"])
-        .returning(_MESSAGES.c.id, _MESSAGES.c.due_at)
-    )
+    statement = _INSERT_MESSAGES[session.get_bind().dialect.name == "postgresql"]
     connection = session.connection()
     for start in range(0, len(values), 5000):
         rows = connection.execute(statement, values[start : start + 5000]).all()
@@ -149,6 +144,16 @@ def _new_row(
         "created_at": now,
         "updated_at": now,
     }
+
+
+#: The insert of new rows, skipping a mailing's existing row, for SQLite and PostgreSQL:
+#: built once, as every reply queues its confirmation through it.
+_INSERT_MESSAGES = {
+    is_postgresql: insert(_MESSAGES)
+    .on_conflict_do_nothing(index_elements=["invitation_id", "mailing"])
+    .returning(_MESSAGES.c.id, _MESSAGES.c.due_at)
+    for is_postgresql, insert in ((False, sqlite.insert), (True, postgresql.insert))
+}
 
 
 def _insert_for(session: Session) -> Callable[[Table], Any]:
