@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from roundtable.db import read_session
 from roundtable.invitations.model import Status
 from roundtable.mail.model import MessageStatus
-from roundtable.reports.event_report import NO_ORGANIZATION
+from roundtable.reports.event_report import NO_ORGANIZATION, SCHEDULED, event_report
 from roundtable.web.app import create_app
 from tests.staff.staff_support import (
     Seeded,
@@ -162,3 +164,18 @@ def test_a_long_list_of_delivery_problems_shows_the_latest_and_links_to_all(
     link = client.get("/dashboard/events/many-failures/messages?status=failed")
     assert link.status_code == 200
     assert link.text.count('href="/dashboard/messages/') == failures
+
+
+def test_queued_messages_not_yet_due_are_reported_as_scheduled(engine: Engine) -> None:
+    """Seen from before every row was due, each queued row is scheduled; the rest stay put."""
+    seeded = seed_mix("inter-ethnic-city", count=43)
+    delivery = Counter(str(message.status) for message in seeded.messages)
+    assert delivery[MessageStatus.QUEUED], "the mix must hold queued rows"
+    with read_session() as session:
+        now = event_report(session, "inter-ethnic-city").delivery
+        before = event_report(session, "inter-ethnic-city", now=datetime(2000, 1, 1, tzinfo=UTC)).delivery
+    assert now[SCHEDULED] == 0 and now[MessageStatus.QUEUED] == delivery[MessageStatus.QUEUED]
+    assert before[SCHEDULED] == delivery[MessageStatus.QUEUED]
+    assert before[MessageStatus.QUEUED] == 0
+    others = set(MessageStatus.ALL) - {MessageStatus.QUEUED}
+    assert {s: before[s] for s in others} == {s: delivery[s] for s in others}

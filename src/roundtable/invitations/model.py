@@ -67,9 +67,18 @@ class Invitation(SQLModel, table=True):
         CheckConstraint(
             "status = 'not_invited' OR token_hash IS NOT NULL", name="invitation_token_when_invited"
         ),
-        # The staff report counts by organization and the reply chart counts by day
-        # from these indexes alone, without reading the table (docs/architecture.md, "Reports").
+        # The staff report counts by organization and by role, and the reply chart
+        # counts by day, from these indexes alone, without reading the table
+        # (docs/architecture.md, "Reports").
         Index("invitation_event_organization", "event_id", "organization_id", "status"),
+        Index(
+            "invitation_event_role_status",
+            "event_id",
+            "role",
+            "status",
+            "invited_at",
+            "attended_at",
+        ),
         Index("invitation_event_first_reply", "event_id", "first_replied_at"),
         # The invitee table's default order: its first page is read off this index.
         Index("invitation_name_order", "event_id", "last_name", "full_name"),

@@ -68,7 +68,8 @@ class Message(SQLModel, table=True):
         CheckConstraint(f"status IN ({_STATUS_SQL})", name="message_status_known"),
         CheckConstraint("attempts >= 0", name="message_attempts_non_negative"),
         Index("message_due", "status", "due_at"),
-        Index("message_event_status", "event_id", "status"),
+        # The report's delivery counts, queued split by due_at, from this index alone.
+        Index("message_event_status_due", "event_id", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
