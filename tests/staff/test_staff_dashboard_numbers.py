@@ -173,7 +173,9 @@ def test_queued_messages_not_yet_due_are_reported_as_scheduled(engine: Engine) -
     assert delivery[MessageStatus.QUEUED], "the mix must hold queued rows"
     with read_session() as session:
         now = event_report(session, "inter-ethnic-city").delivery
-        before = event_report(session, "inter-ethnic-city", now=datetime(2000, 1, 1, tzinfo=UTC)).delivery
+        before = event_report(
+            session, "inter-ethnic-city", now=datetime(2000, 1, 1, tzinfo=UTC)
+        ).delivery
     assert now[SCHEDULED] == 0 and now[MessageStatus.QUEUED] == delivery[MessageStatus.QUEUED]
     assert before[SCHEDULED] == delivery[MessageStatus.QUEUED]
     assert before[MessageStatus.QUEUED] == 0
