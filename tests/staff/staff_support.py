@@ -17,13 +17,16 @@ from sqlmodel import col, select
 
 from roundtable.config import get_settings
 from roundtable.db import read_session, write_session
+from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.tokens import derive_token, hash_token, new_salt
-from roundtable.mail.model import Message
+from roundtable.mail.model import Message, MessageStatus
+from roundtable.mail.transports import open_transport
 from roundtable.people.model import Organization
 from roundtable.staff.accounts import add_staff, issue_api_token
 from roundtable.staff.model import EventGrant, StaffUser
 from tests.factories import invitee_details, make_contact, make_event
+from tests.mail.smtp_server import ReceivedMessage, SmtpSink
 
 PASSWORD = "correct horse battery staple"
 #: the app serves https in these tests (the ``env`` fixture's base URL), so Secure cookies flow
@@ -253,3 +256,20 @@ def message_rows(invitation_id: int) -> list[Message]:
 
 def random_email() -> str:
     return f"staff-{secrets.token_hex(4)}@un.example.org"
+
+
+def deliver_queued(
+    sink: SmtpSink, *, due_by: datetime | None = None, now: datetime | None = None
+) -> list[ReceivedMessage]:
+    """Send the queued rows due by ``due_by`` (every one when ``None``) to the SMTP sink, as
+    a worker would at ``now``, through the real composer and transport; what arrived this time.
+    """
+    statement = select(Message.id).where(col(Message.status) == MessageStatus.QUEUED)
+    if due_by is not None:
+        statement = statement.where(col(Message.due_at) <= due_by)
+    with read_session() as session:
+        due = [message_id for message_id in session.exec(statement).all() if message_id is not None]
+    before = len(sink.messages)
+    with open_transport(sink.url) as transport:
+        deliver_batch(due, transport, now=now)
+    return sink.messages[before:]

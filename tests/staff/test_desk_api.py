@@ -18,15 +18,13 @@ from typer.testing import CliRunner
 
 from roundtable.cli import app
 from roundtable.db import read_session, write_session
-from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.model import Invitation
 from roundtable.mail.model import GroupMessage, Message, MessageKind, MessageStatus
-from roundtable.mail.transports import open_transport
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from tests.mail.smtp_server import SmtpSink
-from tests.staff.staff_support import add_member, client_for, token_for
+from tests.staff.staff_support import add_member, client_for, deliver_queued, token_for
 from tests.staff.test_staff_api import example_document
 
 ORGANIZER, VIEWER = "org@un.example.org", "viewer@un.example.org"
@@ -47,17 +45,7 @@ def api(engine: Engine) -> Iterator[TestClient]:
 
 def deliver(sink: SmtpSink) -> list[EmailMessage]:
     """Send every due row to the SMTP sink; the messages it received this time."""
-    before = len(sink.messages)
-    with read_session() as session:
-        due = session.exec(
-            select(Message.id).where(
-                Message.status == MessageStatus.QUEUED,
-                Message.due_at <= utcnow(),  # type: ignore[operator]
-            )
-        ).all()
-    with open_transport(sink.url) as transport:
-        deliver_batch([int(i) for i in due if i is not None], transport)
-    return [received.message for received in sink.messages[before:]]
+    return [received.message for received in deliver_queued(sink, due_by=utcnow())]
 
 
 def text_of(message: EmailMessage) -> str:

@@ -16,14 +16,8 @@ from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
-
-from roundtable.db import read_session
-from roundtable.delivery.deliver import deliver_batch
-from roundtable.mail.model import Message, MessageStatus
-from roundtable.mail.transports import open_transport
-from tests.mail.smtp_server import SmtpSink
-from tests.staff.staff_support import PASSWORD, add_member
+from tests.mail.smtp_server import ReceivedMessage, SmtpSink
+from tests.staff.staff_support import PASSWORD, add_member, deliver_queued
 from tests.staff.test_staff_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api, server
 from tests.web.test_checkin_browser import decode_in_browser, no_sideways_scroll
 
@@ -38,18 +32,9 @@ GOOD = "k.tanaka@mission.example.org"
 LEAVING = "a.mensah@mission.example.org"
 
 
-def deliver(sink: SmtpSink) -> list[Any]:
+def deliver(sink: SmtpSink) -> list[ReceivedMessage]:
     """Send every queued row to the SMTP sink, as the delivery worker does; what arrived."""
-    with read_session() as session:
-        ids = [
-            m.id
-            for m in session.exec(select(Message).where(Message.status == MessageStatus.QUEUED))
-            if m.id is not None
-        ]
-    before = len(sink.messages)
-    with open_transport(sink.url) as transport:
-        deliver_batch(ids, transport)
-    return sink.messages[before:]
+    return deliver_queued(sink)
 
 
 def mail_to(received: list[Any], address: str) -> email.message.EmailMessage:

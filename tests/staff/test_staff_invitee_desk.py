@@ -14,18 +14,23 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from roundtable.db import read_session
-from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.model import Invitation, Status
 from roundtable.mail.model import Message, MessageKind, MessageStatus
-from roundtable.mail.transports import open_transport
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from tests.mail.smtp_server import ReceivedMessage, SmtpSink
-from tests.staff.staff_support import add_event, add_member, client_for, signed_in, token_for
+from tests.staff.staff_support import (
+    add_event,
+    add_member,
+    client_for,
+    deliver_queued,
+    signed_in,
+    token_for,
+)
 
 ADMIN = "admin@un.example.org"
 SLUG = "desk"
@@ -42,18 +47,7 @@ def desk(sqlite_engine: Engine) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 def deliver(sink: SmtpSink) -> list[ReceivedMessage]:
     """Send every row due now to the sink, as a worker would; what arrived this time."""
-    with read_session() as session:
-        due = list(
-            session.exec(
-                select(Message.id).where(
-                    col(Message.status) == MessageStatus.QUEUED, col(Message.due_at) <= utcnow()
-                )
-            ).all()
-        )
-    before = len(sink.messages)
-    with open_transport(sink.url) as transport:
-        deliver_batch([i for i in due if i is not None], transport)
-    return sink.messages[before:]
+    return deliver_queued(sink, due_by=utcnow())
 
 
 def link_in(received: ReceivedMessage) -> str:

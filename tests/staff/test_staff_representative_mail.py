@@ -18,15 +18,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from roundtable.db import read_session
-from roundtable.delivery.deliver import deliver_batch
 from roundtable.invitations.model import Invitation
-from roundtable.mail.model import Message, MessageKind, MessageStatus
-from roundtable.mail.transports import open_transport
+from roundtable.mail.model import Message, MessageKind
 from roundtable.types import utcnow
 from roundtable.web.app import create_app
 from tests.factories import START
 from tests.mail.smtp_server import ReceivedMessage, SmtpSink
-from tests.staff.staff_support import add_event, add_member, client_for, signed_in, token_for
+from tests.staff.staff_support import (
+    add_event,
+    add_member,
+    client_for,
+    deliver_queued,
+    signed_in,
+    token_for,
+)
 
 ADMIN = "admin@un.example.org"
 SLUG = "stand-in"
@@ -44,16 +49,7 @@ def client(sqlite_engine: Engine) -> Iterator[TestClient]:
 
 def deliver(sink: SmtpSink, now: datetime) -> list[ReceivedMessage]:
     """Send what is due at ``now``, as a worker woken by the schedule would."""
-    with read_session() as session:
-        due = session.exec(
-            select(Message.id).where(
-                col(Message.status) == MessageStatus.QUEUED, col(Message.due_at) <= now
-            )
-        ).all()
-    before = len(sink.messages)
-    with open_transport(sink.url) as transport:
-        deliver_batch([i for i in due if i is not None], transport, now=now)
-    return sink.messages[before:]
+    return deliver_queued(sink, due_by=now, now=now)
 
 
 def parts(received: ReceivedMessage) -> tuple[str, str]:
