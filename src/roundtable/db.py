@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
@@ -179,3 +180,19 @@ def rows_changed(session: Session, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it changed."""
     result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount or 0)
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def id_among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``: one array parameter on PostgreSQL, ``IN (…)`` elsewhere.
+
+    An ``IN`` list of a thousand ids is a thousand parameters: a statement text that
+    the driver converts afresh on every call (it caches only short ones) and the
+    server parses afresh. ``= ANY(%(ids)s)`` is the same short text whatever the count.
+    """
+    if is_postgresql(session):
+        return cast(ColumnElement[bool], column == any_(bindparam(None, ids, type_=ARRAY(Integer))))
+    return cast(ColumnElement[bool], column.in_(ids))

@@ -17,7 +17,7 @@ from roundtable.installation.service import message_id_part
 from roundtable.invitations.checkin_codes import checkin_code
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.tokens import derive_token
-from roundtable.mail.context import build_context
+from roundtable.mail.context import SharedParts, build_context
 from roundtable.mail.kinds import ConfirmationContext, check_context
 from roundtable.mail.mime import InlineImage, assemble, is_auto_submitted, make_message_id
 from roundtable.mail.model import Message, MessageKind
@@ -151,8 +151,14 @@ def followup_variant(bundle: MessageBundle) -> str | None:
     return "attendee" if status in (Status.ACCEPTED, Status.TENTATIVE) else None
 
 
-def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
-    """The message for this row, exactly as the recipient will see it."""
+def compose(
+    bundle: MessageBundle, now: datetime, shared: SharedParts | None = None
+) -> EmailMessage:
+    """The message for this row, exactly as the recipient will see it.
+
+    ``shared``: the batch's :class:`SharedParts`, when several messages are composed
+    in a row; the result is the same with or without.
+    """
     settings = get_settings()
     message, event, invitation = bundle.message, bundle.event, bundle.invitation
     assert message.id is not None and invitation.id is not None
@@ -184,6 +190,7 @@ def compose(bundle: MessageBundle, now: datetime) -> EmailMessage:
         ics_url=ics_url,
         unsubscribe_url=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         extra=extra,
+        present=(shared or SharedParts()).present_event,
     )
     images: list[InlineImage] = []
     if message.kind == MessageKind.PROMOTION or ctx.response == Status.ACCEPTED:

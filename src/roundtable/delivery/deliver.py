@@ -24,6 +24,7 @@ from roundtable.db import read_session, write_session
 from roundtable.delivery import policy
 from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
+from roundtable.mail.context import SharedParts
 from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageKind, MessageStatus
 from roundtable.mail.transports import (
@@ -78,6 +79,7 @@ def deliver_batch(
         return results
     with read_session() as session:
         bundles = load_bundles(session, list(attempts))
+    shared = SharedParts()
     lease = get_settings().claim_lease
     held, renewed_at = set(attempts), now
     waiting = dict(attempts)
@@ -104,12 +106,16 @@ def deliver_batch(
             )
             results[message_id] = DeliveryResult(Outcome.FAILED, detail="rows gone")
             continue
-        results[message_id] = _deliver_claimed(bundle, attempt, transport, started)
+        results[message_id] = _deliver_claimed(bundle, attempt, transport, started, shared)
     return results
 
 
 def _deliver_claimed(
-    bundle: MessageBundle, attempts: int, transport: Transport, now: datetime
+    bundle: MessageBundle,
+    attempts: int,
+    transport: Transport,
+    now: datetime,
+    shared: SharedParts,
 ) -> DeliveryResult:
     message_id = bundle.message.id
     assert message_id is not None
@@ -118,7 +124,7 @@ def _deliver_claimed(
         if drop:
             finish(message_id, MessageStatus.DROPPED, attempt=attempts, response=drop)
             return DeliveryResult(Outcome.DROPPED, detail=drop)
-        email = compose(bundle, now)
+        email = compose(bundle, now, shared)
     except Exception as exc:
         # A message we cannot build will not build on retry either: fail it visibly.
         log.exception("could not compose message %s", message_id)

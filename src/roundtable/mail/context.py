@@ -9,10 +9,11 @@ the templates only place finished strings and never compute.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from babel.dates import (
     format_timedelta,
@@ -29,6 +30,9 @@ from roundtable.people.zones import own_zone
 from roundtable.presentation import i18n
 from roundtable.presentation.event import Clock, EventView, aware, present_event, zone_of
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
+
+#: how a message's context gets the event as its reader reads it (see :func:`build_context`)
+EventPresenter = Callable[..., EventView]
 
 FOLLOWUP_VARIANTS = ("attendee", "declined")
 
@@ -127,6 +131,39 @@ class MailContext:
     withdrawn: bool = False
 
 
+class SharedParts:
+    """What the messages of one batch share, made once: the event as each language reads it.
+
+    A batch is one claim of rows, most often of one mailing; its bundles hold the
+    very same ``Event`` and agenda objects, read in one go, so an entry keyed by
+    those objects cannot outlive a change to the event: the next batch reads the
+    rows again. Presenting the event (dates in the reader's language, the hosts,
+    the agenda) was a tenth of composing a message (bench/README.md).
+    """
+
+    def __init__(self) -> None:
+        self._views: dict[
+            tuple[int, int, str, ZoneInfo | None], tuple[Event, object, EventView]
+        ] = {}
+
+    def present_event(
+        self,
+        event: Event,
+        agenda: Sequence[AgendaItem],
+        *,
+        language: str,
+        reader_zone: ZoneInfo | None,
+    ) -> EventView:
+        key = (id(event), id(agenda), language, reader_zone)
+        found = self._views.get(key)
+        # The entry keeps its objects alive, so their ids cannot be reused meanwhile.
+        if found is not None and found[0] is event and found[1] is agenda:
+            return found[2]
+        view = present_event(event, agenda, language=language, reader_zone=reader_zone)
+        self._views[key] = (event, agenda, view)
+        return view
+
+
 def build_context(
     kind: str,
     *,
@@ -141,11 +178,13 @@ def build_context(
     unsubscribe_url: str | None = None,
     extra: Mapping[str, Any] | None = None,
     checkin_qr: str = "",
+    present: EventPresenter = present_event,
 ) -> MailContext:
     """The context for one message of ``kind`` to ``contact`` about ``event``.
 
     ``contact`` is the invitee as this event's list names them: another event may
-    know the same address by other details.
+    know the same address by other details. ``present`` is :func:`present_event`
+    or a memo of it (a batch of one mailing presents its event once per language).
 
     ``extra`` carries what only one kind needs:
 
@@ -189,7 +228,7 @@ def build_context(
             role=role,
             role_phrase=role_phrase(role, words),
         ),
-        event=present_event(event, agenda, language=language, reader_zone=invitee_zone),
+        event=present(event, agenda, language=language, reader_zone=invitee_zone),
         links=RsvpLinks(
             page=rsvp_url,
             accept=f"{rsvp_url}?response=accept" if rsvp_url else None,

@@ -341,6 +341,7 @@ _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_
 _WORD_BYTES = 39
 
 
+@lru_cache(maxsize=1024)
 def address_header_text(header: str, display_name: str, address: str) -> str:
     """The value of an address header naming one mailbox, folded at 78 characters.
 
@@ -350,7 +351,8 @@ def address_header_text(header: str, display_name: str, address: str) -> str:
     (base64) of the whole name. Base64 is all ``atext``: no comma, ``@``, quote or
     angle bracket of the name reaches the wire, and a name typed as an encoded
     word is itself encoded, so it reads as typed. Every line stays within 78
-    characters, so no policy refolds it.
+    characters, so no policy refolds it. Remembered: a mailing's sender and Reply-To
+    are the same on every message, and checking an address is the costly part.
     """
     name = clean(display_name)
     # Address() refuses what is not one addr-spec ("a@b, c@d", "<a@b>").

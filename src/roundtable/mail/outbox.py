@@ -18,6 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from roundtable.db import id_among, is_postgresql
 from roundtable.invitations.model import Invitation
 from roundtable.mail import doorbell
 from roundtable.mail.kinds import check_context
@@ -62,7 +63,7 @@ def queue_messages(session: Session, messages: Sequence[OutgoingMessage]) -> lis
     due_now: list[int] = []
     # One statement built once, its parameters sent in batches ("insertmanyvalues"):
     # compiling a fresh 500-row VALUES clause per chunk cost more than the inserts.
-    statement = _INSERT_MESSAGES[session.get_bind().dialect.name == "postgresql"]
+    statement = _INSERT_MESSAGES[is_postgresql(session)]
     connection = session.connection()
     for start in range(0, len(values), 5000):
         rows = connection.execute(statement, values[start : start + 5000]).all()
@@ -103,7 +104,8 @@ def queue_for_invitations(
     ids = list(invitation_ids)
     for start in range(0, len(ids), 1000):
         rows = select(*columns.values()).where(
-            _INVITATIONS.c.event_id == event_id, _INVITATIONS.c.id.in_(ids[start : start + 1000])
+            _INVITATIONS.c.event_id == event_id,
+            id_among(session, _INVITATIONS.c.id, ids[start : start + 1000]),
         )
         statement = (
             insert(_MESSAGES)
@@ -158,7 +160,7 @@ _INSERT_MESSAGES = {
 
 def _insert_for(session: Session) -> Callable[[Table], Any]:
     """The database's own ``insert``, which knows ``ON CONFLICT DO NOTHING``."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if is_postgresql(session) else sqlite.insert
 
 
 def queue_message(session: Session, message: OutgoingMessage) -> int | None:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TextIO
@@ -135,7 +135,7 @@ def redacted_url(url: str) -> str:
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     """The SMTP envelope from the headers: ``From`` and every ``To``/``Cc``/``Bcc`` address."""
-    senders = getaddresses(raw_headers(message, "From"))
+    senders = [pair for text in raw_headers(message, "From") for pair in _mailboxes(text)]
     if len(senders) != 1 or not senders[0][1]:
         raise ValueError("a message needs exactly one From address")
     recipients = [
@@ -146,6 +146,12 @@ def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     return senders[0][1], recipients
+
+
+@lru_cache(maxsize=64)
+def _mailboxes(header_text: str) -> tuple[tuple[str, str], ...]:
+    """The (name, address) pairs of one address header; a mailing's ``From`` recurs."""
+    return tuple(getaddresses([header_text]))
 
 
 def wire_bytes(message: EmailMessage) -> bytes:

@@ -19,7 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -70,8 +70,9 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(BABEL_LOCALES[supported_language(language)])
 
 
+@cache
 def text_direction(language: str) -> Literal["ltr", "rtl"]:
-    """``rtl`` for Arabic: the HTML part sets ``dir`` from it."""
+    """``rtl`` for Arabic: the HTML part sets ``dir`` from it (asked many times a message)."""
     return "rtl" if babel_locale(language).text_direction == "rtl" else "ltr"
 
 
@@ -134,8 +135,12 @@ def isolate(language: str, value: object) -> str:
     return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
 
 
+_BDI_OPEN, _BDI_CLOSE = Markup("<bdi>"), Markup("</bdi>")
+
+
 def bdi(value: object) -> Markup | str:
     """``value`` (escaped unless already markup) in ``<bdi>``: isolated in any page."""
     if value is None or value == "":
         return ""
-    return Markup("<bdi>{}</bdi>").format(value)
+    # escape() is what Markup.format applies to a value, without the formatter's cost.
+    return _BDI_OPEN + escape(value) + _BDI_CLOSE
