@@ -40,7 +40,12 @@ def source_messages() -> dict[Key, str | tuple[str, ...]]:
     for _file, _line, message, _comments, context in extract_from_dir(
         str(templates_dir()),
         method_map=[("**.j2", "jinja2.ext:babel_extract")],
-        options_map={"**.j2": {"trimmed": "true", "extensions": "jinja2.ext.i18n"}},
+        options_map={
+            "**.j2": {
+                "trimmed": "true",
+                "extensions": "jinja2.ext.i18n,roundtable.mail.render.SharedBlocks",
+            }
+        },
     ):
         found[_key(message, context)] = message
     for module in (roundtable.mail.context, roundtable.presentation.event):

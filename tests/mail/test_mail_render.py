@@ -265,3 +265,35 @@ def test_after_warming_up_no_message_loads_a_template(monkeypatch: pytest.Monkey
         for contact in (None, french_contact(), arabic_contact()):
             render(kind, sample_context(kind, contact))
     assert loads == []
+
+
+def test_a_shared_block_is_rendered_once_per_batch_and_kind() -> None:
+    """``{% shared %}`` blocks: the second message of a batch reuses the first one's text."""
+    first = sample_context("invitation")
+    second = replace(first, invitee=replace(first.invitee, salutation="Dear Dr. Other,"))
+    assert second.blocks is first.blocks, "one batch: one store of blocks"
+    render("invitation", first)
+    rendered_blocks = dict(first.blocks)
+    assert any(name == "_event_details.html.j2" for name, *_ in rendered_blocks)
+    again = render("invitation", second)
+    assert first.blocks == rendered_blocks, "nothing rendered twice"
+    assert "Dear Dr. Other," in again.text
+    render("reminder", replace(first, kind="reminder"))
+    assert {kind for _name, kind, *_ in first.blocks} == {"invitation", "reminder"}
+
+
+def test_a_shared_block_cannot_read_the_invitee() -> None:
+    """A block that would show one invitee's details to the next fails to render instead."""
+    from jinja2 import DictLoader
+    from jinja2.exceptions import UndefinedError
+
+    env = build_environment(
+        DictLoader(
+            {
+                "body.txt.j2": '{% shared "_block.txt.j2" %}',
+                "_block.txt.j2": "{{ ctx.event.title }} for {{ ctx.invitee.display_name }}",
+            }
+        )
+    )
+    with pytest.raises(UndefinedError, match="invitee"):
+        env.get_template("body.txt.j2").render(ctx=sample_context("invitation"))

@@ -190,7 +190,7 @@ def compose(
         ics_url=ics_url,
         unsubscribe_url=unsubscribe_url if message.kind == MessageKind.FOLLOWUP else None,
         extra=extra,
-        present=(shared or SharedParts()).present_event,
+        shared=shared,
     )
     images: list[InlineImage] = []
     if message.kind == MessageKind.PROMOTION or ctx.response == Status.ACCEPTED:

@@ -9,8 +9,8 @@ the templates only place finished strings and never compute.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -30,9 +30,6 @@ from roundtable.people.zones import own_zone
 from roundtable.presentation import i18n
 from roundtable.presentation.event import Clock, EventView, aware, present_event, zone_of
 from roundtable.presentation.markdown import markdown_to_html, markdown_to_text
-
-#: how a message's context gets the event as its reader reads it (see :func:`build_context`)
-EventPresenter = Callable[..., EventView]
 
 FOLLOWUP_VARIANTS = ("attendee", "declined")
 
@@ -129,10 +126,15 @@ class MailContext:
     representative: str = ""
     #: cancellation: this invitee's invitation was withdrawn, the event goes on
     withdrawn: bool = False
+    #: event-wide blocks already rendered for the batch (``{% shared %}``, mail/render.py)
+    blocks: dict[tuple[str, str, str, int], tuple[EventView, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 class SharedParts:
-    """What the messages of one batch share, made once: the event as each language reads it.
+    """What the messages of one batch share, made once: the event as each language reads it,
+    and the template blocks that show only the event.
 
     A batch is one claim of rows, most often of one mailing; its bundles hold the
     very same ``Event`` and agenda objects, read in one go, so an entry keyed by
@@ -142,6 +144,8 @@ class SharedParts:
     """
 
     def __init__(self) -> None:
+        #: the event-wide blocks of the batch's messages, rendered once (mail/render.py)
+        self.blocks: dict[tuple[str, str, str, int], tuple[EventView, str]] = {}
         self._views: dict[
             tuple[int, int, str, ZoneInfo | None], tuple[Event, object, EventView]
         ] = {}
@@ -178,13 +182,13 @@ def build_context(
     unsubscribe_url: str | None = None,
     extra: Mapping[str, Any] | None = None,
     checkin_qr: str = "",
-    present: EventPresenter = present_event,
+    shared: SharedParts | None = None,
 ) -> MailContext:
     """The context for one message of ``kind`` to ``contact`` about ``event``.
 
     ``contact`` is the invitee as this event's list names them: another event may
-    know the same address by other details. ``present`` is :func:`present_event`
-    or a memo of it (a batch of one mailing presents its event once per language).
+    know the same address by other details. ``shared``: the batch's
+    :class:`SharedParts` (a batch of one mailing presents its event once per language).
 
     ``extra`` carries what only one kind needs:
 
@@ -205,6 +209,7 @@ def build_context(
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}; expected one of {', '.join(KINDS)}")
     extra = extra or {}
+    shared = shared or SharedParts()
     language = i18n.supported_language(contact.language)
     words = i18n.translations(language)
     venue_zone = zone_of(event.timezone)
@@ -228,7 +233,7 @@ def build_context(
             role=role,
             role_phrase=role_phrase(role, words),
         ),
-        event=present(event, agenda, language=language, reader_zone=invitee_zone),
+        event=shared.present_event(event, agenda, language=language, reader_zone=invitee_zone),
         links=RsvpLinks(
             page=rsvp_url,
             accept=f"{rsvp_url}?response=accept" if rsvp_url else None,
@@ -254,6 +259,7 @@ def build_context(
         representing=str(extra.get("representing") or ""),
         representative=str(extra.get("representative") or ""),
         withdrawn=kind == MessageKind.CANCELLATION and bool(extra.get("withdrawn")),
+        blocks=shared.blocks,
     )
 
 

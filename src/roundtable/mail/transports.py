@@ -154,6 +154,14 @@ def _mailboxes(header_text: str) -> tuple[tuple[str, str], ...]:
     return tuple(getaddresses([header_text]))
 
 
+def _command(connection: smtplib.SMTP, verb: str, key: str, address: str) -> tuple[int, bytes]:
+    """``MAIL FROM:<address>`` or ``RCPT TO:<address>``: what ``smtplib``'s ``mail`` and
+    ``rcpt`` send without options, for an address :func:`envelope` has already parsed
+    (they parse it again, a cost per message). ``putcmd`` refuses a line break."""
+    connection.putcmd(verb, f"{key}:<{address}>")
+    return connection.getreply()
+
+
 def wire_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line ends, no ``Bcc`` header."""
     if message["Bcc"] is not None:
@@ -245,7 +253,7 @@ class SmtpTransport(_ClosingContext):
             connection = self._begin(sender)
             try:
                 for recipient in recipients:
-                    code, reply = self._step(partial(connection.rcpt, recipient))
+                    code, reply = self._step(partial(_command, connection, "rcpt", "TO", recipient))
                     self._expect(code, reply, (250, 251))
                 code, reply = self._step(partial(connection.data, data))
                 self._expect(code, reply, (250,))
@@ -266,7 +274,7 @@ class SmtpTransport(_ClosingContext):
         reused = self._connection is not None
         connection = self._connect()
         try:
-            code, reply = connection.mail(sender)
+            code, reply = _command(connection, "mail", "FROM", sender)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             if not reused:
                 self._drop()
@@ -275,7 +283,7 @@ class SmtpTransport(_ClosingContext):
         if code == 421 and reused:
             self._drop()
             connection = self._connect()
-            code, reply = self._step(partial(connection.mail, sender))
+            code, reply = self._step(partial(_command, connection, "mail", "FROM", sender))
         self._expect(code, reply, (250,))
         return connection
 
