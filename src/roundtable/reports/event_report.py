@@ -5,7 +5,7 @@ Its JSON is described in docs/interfaces.md, "Report".
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -46,8 +46,12 @@ class EventReport:
     attended: int
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON document, keys in the order of the fields."""
-        return asdict(self)
+        """The JSON document, keys in the order of the fields.
+
+        The counts are the report's own dictionaries, not copies: ``dataclasses.asdict``
+        copied them deeply, which over 5,000 organizations took a third of the report.
+        """
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def event_report(session: Session, slug: str, now: datetime | None = None) -> EventReport:
