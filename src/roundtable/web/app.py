@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,7 +61,8 @@ def create_app() -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """While serving: a bounded thread pool, and rings to the broker from a thread of their own.
+    """While serving: a bounded thread pool, rings to the broker from a thread of their own,
+    and the collector kept off the objects that live as long as the process.
 
     Pages are mostly Python work, which threads do not run in parallel: a few threads
     serve as many requests as forty, without forty of them queueing for the
@@ -71,9 +73,14 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     bell = BellThread(broker) if broker is not None else None
     if bell is not None:
         doorbell.install(bell)
+    # What is alive now (modules, the app, its templates and engines) lives as long as the
+    # process: out of the collector's sight, a full collection no longer walks it. With it,
+    # one took about 90 ms, during which no request moved: the slowest replies of a burst.
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()
         if bell is not None:
             doorbell.install(None)
             bell.close()
