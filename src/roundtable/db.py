@@ -183,6 +183,7 @@ def rows_changed(session: Session, statement: Executable) -> int:
 
 
 def is_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite: see the module's docstring)."""
     return session.get_bind().dialect.name == "postgresql"
 
 

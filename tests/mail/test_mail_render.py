@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, StrictUndefined
+from jinja2 import DictLoader, Environment, StrictUndefined
+from jinja2.exceptions import UndefinedError
 
 from roundtable.mail.context import MailContext
 from roundtable.mail.model import KINDS
@@ -284,9 +285,6 @@ def test_a_shared_block_is_rendered_once_per_batch_and_kind() -> None:
 
 def test_a_shared_block_cannot_read_the_invitee() -> None:
     """A block that would show one invitee's details to the next fails to render instead."""
-    from jinja2 import DictLoader
-    from jinja2.exceptions import UndefinedError
-
     env = build_environment(
         DictLoader(
             {

@@ -27,6 +27,7 @@ from tests.staff import test_staff_browser as staff_browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "languages"
 MAIL_PHONE = {**PHONE, "viewport": {"width": 375, "height": 812}}
+MAIL_DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 server = staff_browser.server
 __all__ = ["browser", "server"]
 
@@ -116,6 +117,15 @@ def _check_mail_on_a_phone(browser: Browser, html: str, language: str) -> None:
     assert _font_size(mail, ".description h4") < _font_size(mail, ".title"), what
 
 
+def _check_mail_on_a_desktop(browser: Browser, html: str, language: str) -> None:
+    """The same mail in a desktop client's reading pane: one 600 px column, nothing cut."""
+    mail, _ = open_page(browser, MAIL_DESKTOP)
+    mail.set_content(html)
+    mail.screenshot(path=str(ARTIFACTS / f"invitation-{language}-1280.png"), full_page=True)
+    assert fits_the_width(mail), f"the {language} invitation scrolls sideways at 1280 px"
+    assert _widths(mail, ".container") == [600], f"the {language} invitation's column"
+
+
 def _check_page_on_a_phone(browser: Browser, address: str, language: str) -> None:
     what = f"the {language} page"
     page, problems = open_page(browser, PHONE)
@@ -140,6 +150,7 @@ def test_the_invitation_and_its_page_put_the_facts_first_on_a_phone(
         html = html_part.get_content()
         _check_source(html, text_part.get_content(), f"the {language} invitation", language)
         _check_mail_on_a_phone(browser, html, language)
+        _check_mail_on_a_desktop(browser, html, language)
         token = _RSVP.search(html)
         assert token is not None, f"the {language} invitation has no reply link"
         _check_page_on_a_phone(browser, f"{server}/rsvp/{token.group(1)}", language)

@@ -14,7 +14,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from roundtable.config import get_settings
-from roundtable.db import rows_changed, write_session
+from roundtable.db import is_postgresql, rows_changed, write_session
 from roundtable.delivery.policy import MAX_ATTEMPTS
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.mail.outbox import ring_after_commit
@@ -87,7 +87,7 @@ def sweep(now: datetime) -> SweepResult:
             .order_by(col(Message.due_at))
             .limit(BATCH)
         )
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(session):
             # Two sweeps at once (two beats by mistake) take disjoint rows.
             due = due.with_for_update(skip_locked=True)
         # Find and mark in one statement: one round trip however many rows are due.

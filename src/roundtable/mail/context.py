@@ -91,6 +91,11 @@ class RsvpLinks:
     unsubscribe: str | None
 
 
+#: Template blocks rendered once per batch, by (template, kind, language, id of the event's
+#: view); each entry holds the view it was rendered from, which keeps that id from reuse.
+BlockStore = dict[tuple[str, str, str, int], tuple[EventView, str]]
+
+
 @dataclass(frozen=True)
 class MailContext:
     """Everything a template of one mail kind may use."""
@@ -127,9 +132,7 @@ class MailContext:
     #: cancellation: this invitee's invitation was withdrawn, the event goes on
     withdrawn: bool = False
     #: event-wide blocks already rendered for the batch (``{% shared %}``, mail/render.py)
-    blocks: dict[tuple[str, str, str, int], tuple[EventView, str]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    blocks: BlockStore = field(default_factory=dict, compare=False, repr=False)
 
 
 class SharedParts:
@@ -145,7 +148,7 @@ class SharedParts:
 
     def __init__(self) -> None:
         #: the event-wide blocks of the batch's messages, rendered once (mail/render.py)
-        self.blocks: dict[tuple[str, str, str, int], tuple[EventView, str]] = {}
+        self.blocks: BlockStore = {}
         self._views: dict[
             tuple[int, int, str, ZoneInfo | None], tuple[Event, object, EventView]
         ] = {}

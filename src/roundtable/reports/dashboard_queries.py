@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session, col, select
 
+from roundtable.db import is_postgresql
 from roundtable.events.model import Event
 from roundtable.events.service import agenda_of
 from roundtable.events.spec_translations import EVENT_LANGUAGE, TRANSLATED_KEYS
@@ -86,7 +87,7 @@ def event_summaries(session: Session, event_ids: Collection[int] | None) -> list
 def replies_per_day(session: Session, event_id: int) -> list[tuple[date, int]]:
     """How many invitees replied for the first time on each day (UTC), in day order."""
     first_at = col(Invitation.first_replied_at)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         day: ColumnElement[Any] = func.date(func.timezone("UTC", first_at))
     else:
         day = func.date(first_at)  # stored as naive UTC text

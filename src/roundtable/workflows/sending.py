@@ -90,8 +90,8 @@ def _invite(
 ) -> None:
     """Give these invitations their tokens and mark them invited.
 
-    On PostgreSQL one ``UPDATE … FROM unnest(…)`` per chunk: three arrays as
-    parameters, rather than an executemany of 500 statements.
+    On PostgreSQL one ``UPDATE … FROM unnest(…)`` per step: three arrays as
+    parameters, rather than an executemany of a statement per invitation.
     """
     if is_postgresql(session):
         session.execute(
