@@ -187,6 +187,11 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def is_postgresql_connection(connection: Connection) -> bool:
+    """Whether the connection's database is PostgreSQL (else SQLite)."""
+    return connection.dialect.name == "postgresql"
+
+
 def id_list(ids: list[int]) -> Any:
     """``ids`` as a PostgreSQL table of one column, ``id``: ``unnest(%(ids)s::INTEGER[])``.
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from roundtable.delivery.sweep import sweep
+from roundtable.delivery.sweep import fold_tallies, sweep
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,9 @@ class DispatchResult:
 
 
 def dispatch(now: datetime) -> DispatchResult:
-    """Reclaim lost claims and announce every due row; safe to run twice at once."""
+    """Reclaim lost claims, announce every due row, fold the counts; safe to run twice at once."""
     result = sweep(now)
+    fold_tallies()
     return DispatchResult(
         reclaimed=result.reclaimed,
         abandoned=result.abandoned,

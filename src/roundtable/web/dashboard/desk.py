@@ -86,7 +86,8 @@ class Composer:
         )
 
     def audience(self) -> Audience:
-        names = [line.strip() for line in self.organizations.splitlines() if line.strip()]
+        # Names as typed, less control characters (PostgreSQL refuses NUL in a query).
+        names = [name for name in map(clean, self.organizations.splitlines()) if name]
         return checked_audience(
             self.to,
             roles=self.roles,
