@@ -67,12 +67,14 @@ def counted_from_rows(event_id: int) -> dict[str, dict[tuple[object, ...], tuple
         counts[0] += 1
         counts[1] += invited_at is not None
         counts[2] += attended_at is not None
-    by_status = Counter((event_id, status) for (status,) in messages)
+    by_status = [0] * len(MessageStatus.ALL)
+    for (status,) in messages:
+        by_status[MessageStatus.ALL.index(status)] += 1
     return {
         invitation_tallies.BY_ORGANIZATION.name: {k: tuple(v) for k, v in by_organization.items()},
         invitation_tallies.BY_ROLE.name: {k: tuple(v) for k, v in by_role.items()},
         invitation_tallies.BY_LANGUAGE.name: {k: (n,) for k, n in by_language.items()},
-        message_tallies.BY_STATUS.name: {k: (n,) for k, n in by_status.items()},
+        message_tallies.BY_STATUS.name: {(event_id,): tuple(by_status)} if messages else {},
     }
 
 

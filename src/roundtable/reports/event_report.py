@@ -97,8 +97,11 @@ def event_report(session: Session, slug: str, now: datetime | None = None) -> Ev
     # a worker) or later, counted from an index over the queued rows alone.
     delivery = dict.fromkeys((SCHEDULED, *MessageStatus.ALL), 0)
     states = message_tallies.BY_STATUS.counted(event_id)
-    for status, count in session.execute(sa_select(states.c.status, states.c.messages)).all():
-        delivery[status] += int(count)
+    for row in session.execute(
+        sa_select(*(states.c[status] for status in MessageStatus.ALL))
+    ).all():
+        for status, count in zip(MessageStatus.ALL, row, strict=True):
+            delivery[status] += int(count)
     scheduled = session.execute(
         sa_select(func.count()).where(
             col(Message.event_id) == event_id,
