@@ -13,6 +13,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -53,14 +54,18 @@ def counted_from_rows(event_id: int) -> dict[str, dict[tuple[object, ...], tuple
                 Invitation.invited_at,
                 Invitation.attended_at,
                 Invitation.language,
+                Invitation.first_replied_at,
             ).where(Invitation.event_id == event_id)
         ).all()
         messages = session.execute(select(Message.status).where(Message.event_id == event_id)).all()
     by_organization: dict[tuple[object, ...], list[int]] = {}
     by_role: dict[tuple[object, ...], list[int]] = {}
     by_language: Counter[tuple[object, ...]] = Counter()
-    for organization_id, role, status, invited_at, attended_at, language in invitations:
+    by_day: Counter[tuple[object, ...]] = Counter()
+    for organization_id, role, status, invited_at, attended_at, language, first in invitations:
         by_language[(event_id, language)] += 1
+        if first is not None:
+            by_day[(event_id, first.astimezone(UTC).date())] += 1
         columns = by_organization.setdefault((event_id, organization_id or 0), [0] * 7)
         columns[Status.ALL.index(status)] += 1
         counts = by_role.setdefault((event_id, role, status), [0, 0, 0])
@@ -74,6 +79,7 @@ def counted_from_rows(event_id: int) -> dict[str, dict[tuple[object, ...], tuple
         invitation_tallies.BY_ORGANIZATION.name: {k: tuple(v) for k, v in by_organization.items()},
         invitation_tallies.BY_ROLE.name: {k: tuple(v) for k, v in by_role.items()},
         invitation_tallies.BY_LANGUAGE.name: {k: (n,) for k, n in by_language.items()},
+        invitation_tallies.BY_FIRST_REPLY_DAY.name: {k: (n,) for k, n in by_day.items()},
         message_tallies.BY_STATUS.name: {(event_id,): tuple(by_status)} if messages else {},
     }
 
@@ -114,6 +120,15 @@ def test_the_tallies_follow_inserts_updates_and_deletes(seeded: int) -> None:
         # A change of nothing counted: its changes net to nothing.
         session.execute(
             update(Invitation).where(Invitation.id.in_(ids[12:20])).values(notes="Vegetarian")  # type: ignore[union-attr]
+        )
+        # A first reply given, another taken back (its reply log entry deleted, say).
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == ids[23])
+            .values(first_replied_at=datetime(2027, 9, 3, 23, 59, tzinfo=UTC))
+        )
+        session.execute(
+            update(Invitation).where(Invitation.id == ids[24]).values(first_replied_at=None)
         )
         # An invitee moves to no organization, another changes role.
         session.execute(

@@ -56,13 +56,25 @@ NEW_ROWS, OLD_ROWS = "new_rows", "old_rows"
 class Key:
     """A column the counts are grouped by, and how a source row gives its value.
 
-    ``expression`` is SQL over one source row, written ``{row}.column``; it must not
-    be NULL (a NULL would make a new group each time it is folded).
+    ``expression`` is SQL over one source row, written ``{row}.column``. It may be
+    NULL only for rows that count nothing (a NULL group is never folded into one row).
     """
 
     name: str
     type: TypeEngine[Any]
     expression: str
+    #: the expression on SQLite, where it must be written otherwise (dates, say)
+    sqlite_expression: str | None = None
+    #: whether rows that count nothing may have no value here (no day for no reply)
+    nullable: bool = False
+
+    def on(self, dialect: str) -> str:
+        """The expression on ``dialect``, ``{row}`` still to be named."""
+        return (
+            self.sqlite_expression
+            if dialect == "sqlite" and self.sqlite_expression
+            else (self.expression)
+        )
 
 
 @dataclass(frozen=True)
@@ -131,11 +143,13 @@ class Tally:
             for count in self.counts
         )
         upsert = f"ON CONFLICT ({keys}) DO UPDATE SET {add}"
+        # Groups that came to nothing are dropped (rows of a NULL key count nothing).
+        nonzero = " OR ".join(f"sum({count.name}) <> 0" for count in self.counts)
         if is_postgresql_connection(connection):
             connection.exec_driver_sql(
                 f"WITH moved AS (DELETE FROM {self.name}_change RETURNING {keys}, {counts}) "
                 f"INSERT INTO {self.name} ({keys}, {counts}) "
-                f"SELECT {keys}, {sums} FROM moved GROUP BY {keys} {upsert}"
+                f"SELECT {keys}, {sums} FROM moved GROUP BY {keys} HAVING {nonzero} {upsert}"
             )
             return
         last = connection.exec_driver_sql(f"SELECT max(id) FROM {self.name}_change").scalar()
@@ -144,27 +158,31 @@ class Tally:
         connection.exec_driver_sql(
             f"INSERT INTO {self.name} ({keys}, {counts}) "
             f"SELECT {keys}, {sums} FROM {self.name}_change WHERE id <= ? GROUP BY {keys} "
-            f"{upsert}",
+            f"HAVING {nonzero} {upsert}",
             (last,),
         )
         connection.exec_driver_sql(f"DELETE FROM {self.name}_change WHERE id <= ?", (last,))
 
     def refill(self, connection: Connection) -> None:
         """Count the source afresh: the folded counts from its rows, no changes left."""
+        dialect = "postgresql" if is_postgresql_connection(connection) else "sqlite"
+        nonzero = " OR ".join(
+            f"sum({count.expression.format(row='r')}) <> 0" for count in self.counts
+        )
         connection.exec_driver_sql(f"DELETE FROM {self.name}_change")
         connection.exec_driver_sql(f"DELETE FROM {self.name}")
         connection.exec_driver_sql(
             f"INSERT INTO {self.name} ({', '.join(key.name for key in self.keys)}, "
             f"{', '.join(count.name for count in self.counts)}) "
-            f"SELECT {', '.join(self._values('r'))} FROM {self.source} AS r "
-            f"GROUP BY {', '.join(str(n + 1) for n in range(len(self.keys)))}"
+            f"SELECT {', '.join(self._values(dialect, 'r'))} FROM {self.source} AS r "
+            f"GROUP BY {', '.join(str(n + 1) for n in range(len(self.keys)))} HAVING {nonzero}"
         )
 
     # --- the triggers --------------------------------------------------------------------
 
-    def _values(self, row: str, sign: str = "", aggregate: bool = True) -> list[str]:
+    def _values(self, dialect: str, row: str, sign: str = "", aggregate: bool = True) -> list[str]:
         """The keys and counts of rows named ``row``, the counts summed (or not) and signed."""
-        keys = [key.expression.format(row=row) for key in self.keys]
+        keys = [key.on(dialect).format(row=row) for key in self.keys]
         counts = [
             f"{sign}sum({count.expression.format(row=row)})"
             if aggregate
@@ -185,7 +203,8 @@ class Tally:
 
         def appended(*parts: tuple[str, str]) -> str:
             selects = " UNION ALL ".join(
-                f"SELECT {', '.join(self._values(rows, sign))} FROM {rows} GROUP BY {groups}"
+                f"SELECT {', '.join(self._values('postgresql', rows, sign))} FROM {rows} "
+                f"GROUP BY {groups}"
                 for rows, sign in parts
             )
             keys = ", ".join(key.name for key in self.keys)
@@ -223,11 +242,11 @@ class Tally:
 
     def _sqlite_triggers(self, columns: str) -> list[str]:
         def row(name: str, sign: str = "") -> str:
-            return f"({', '.join(self._values(name, sign, aggregate=False))})"
+            return f"({', '.join(self._values('sqlite', name, sign, aggregate=False))})"
 
         insert = f"INSERT INTO {self.name}_change ({columns}) VALUES"
-        expressions = [item.expression for item in self.keys] + [
-            item.expression for item in self.counts
+        expressions = [key.on("sqlite") for key in self.keys] + [
+            count.expression for count in self.counts
         ]
         changed = " OR ".join(
             f"({expression.format(row='OLD')}) IS NOT ({expression.format(row='NEW')})"
@@ -270,7 +289,7 @@ def define(
     """
 
     def key_columns() -> list[Column[Any]]:
-        return [Column(key.name, key.type, nullable=False) for key in keys]
+        return [Column(key.name, key.type, nullable=key.nullable) for key in keys]
 
     def count_columns() -> list[Column[Any]]:
         return [Column(count.name, Integer, nullable=False) for count in counts]

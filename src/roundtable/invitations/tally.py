@@ -3,12 +3,12 @@
 Each is shaped as the table that reads it: by organization, a column per status
 (one row per organization: 5,000 in our largest benchmark); by role and status,
 with how many were invited and have attended (a few dozen rows); by language, for
-the translations the event page asks for.
+the translations the event page asks for; first replies by day, for its chart.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Date, Integer, String
 from sqlmodel import SQLModel
 
 from roundtable.invitations.model import Status
@@ -54,4 +54,23 @@ BY_LANGUAGE = define(
     counts=(INVITEES,),
 )
 
-TALLIES = (BY_ORGANIZATION, BY_ROLE, BY_LANGUAGE)
+#: first replies by their day (UTC), for the replies chart; those who have not replied
+#: have no day and count nothing
+BY_FIRST_REPLY_DAY = define(
+    SQLModel.metadata,
+    "invitation_tally_first_reply",
+    "invitation",
+    keys=(
+        EVENT,
+        Key(
+            "day",
+            Date(),
+            "CAST({row}.first_replied_at AT TIME ZONE 'UTC' AS DATE)",
+            sqlite_expression="date({row}.first_replied_at)",  # stored as naive UTC text
+            nullable=True,
+        ),
+    ),
+    counts=(Count("replied", "CASE WHEN {row}.first_replied_at IS NULL THEN 0 ELSE 1 END"),),
+)
+
+TALLIES = (BY_ORGANIZATION, BY_ROLE, BY_LANGUAGE, BY_FIRST_REPLY_DAY)
