@@ -55,7 +55,6 @@ def counted_from_rows(event_id: int) -> dict[str, dict[tuple[object, ...], tuple
                 Invitation.attended_at,
                 Invitation.language,
                 Invitation.first_replied_at,
-                Invitation.guests,
             ).where(Invitation.event_id == event_id)
         ).all()
         messages = session.execute(select(Message.status).where(Message.event_id == event_id)).all()
@@ -63,26 +62,16 @@ def counted_from_rows(event_id: int) -> dict[str, dict[tuple[object, ...], tuple
     by_role: dict[tuple[object, ...], list[int]] = {}
     by_language: Counter[tuple[object, ...]] = Counter()
     by_day: Counter[tuple[object, ...]] = Counter()
-    for (
-        organization_id,
-        role,
-        status,
-        invited_at,
-        attended_at,
-        language,
-        first,
-        guests,
-    ) in invitations:
+    for organization_id, role, status, invited_at, attended_at, language, first in invitations:
         by_language[(event_id, language)] += 1
         if first is not None:
             by_day[(event_id, first.astimezone(UTC).date())] += 1
         columns = by_organization.setdefault((event_id, organization_id or 0), [0] * 7)
         columns[Status.ALL.index(status)] += 1
-        counts = by_role.setdefault((event_id, role, status), [0, 0, 0, 0])
+        counts = by_role.setdefault((event_id, role, status), [0, 0, 0])
         counts[0] += 1
         counts[1] += invited_at is not None
         counts[2] += attended_at is not None
-        counts[3] += 1 + guests if status == Status.ACCEPTED else 0
     by_status = [0] * len(MessageStatus.ALL)
     for (status,) in messages:
         by_status[MessageStatus.ALL.index(status)] += 1

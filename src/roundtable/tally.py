@@ -43,7 +43,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
 from roundtable.db import is_postgresql_connection
@@ -79,7 +79,7 @@ class Key:
 
 @dataclass(frozen=True)
 class Count:
-    """A sum over the source rows: ``expression`` is what one row adds (1 or 0 to count rows)."""
+    """A count: ``expression`` is 1 for a source row that counts, 0 for one that does not."""
 
     name: str
     expression: str
@@ -98,7 +98,7 @@ class Tally:
 
     # --- reading -------------------------------------------------------------------------
 
-    def counted(self, event_id: int | BindParameter[int]) -> Any:
+    def counted(self, event_id: int) -> Any:
         """The event's groups with their counts, as a subquery: folded and changes summed.
 
         Groups whose counts all came to zero (every invitee of an organization moved

@@ -2,9 +2,8 @@
 
 Each is shaped as the table that reads it: by organization, a column per status
 (one row per organization: 5,000 in our largest benchmark); by role and status,
-with how many were invited, have attended and the seats they hold (a few dozen
-rows); by language, for the translations the event page asks for; first replies by
-day, for its chart.
+with how many were invited and have attended (a few dozen rows); by language, for
+the translations the event page asks for; first replies by day, for its chart.
 """
 
 from __future__ import annotations
@@ -43,12 +42,6 @@ BY_ROLE = define(
         INVITEES,
         Count("invited", "CASE WHEN {row}.invited_at IS NULL THEN 0 ELSE 1 END"),
         Count("attended", "CASE WHEN {row}.attended_at IS NULL THEN 0 ELSE 1 END"),
-        # the seats the accepted hold, one each and their guests: read under the event's
-        # lock by every acceptance where seats are limited (roundtable.invitations.service)
-        Count(
-            "seats",
-            f"CASE WHEN {{row}}.status = '{Status.ACCEPTED}' THEN 1 + {{row}}.guests ELSE 0 END",
-        ),
     ),
 )
 
