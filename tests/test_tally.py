@@ -23,10 +23,13 @@ from roundtable import db
 from roundtable.delivery.sweep import fold_tallies
 from roundtable.invitations import tally as invitation_tallies
 from roundtable.invitations.model import Invitation, Status
+from roundtable.invitations.rsvp import ACCEPT, DECLINE, Reply
 from roundtable.mail import tally as message_tallies
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.tally import Tally
 from roundtable.types import utcnow
+from roundtable.workflows.replies import record_reply
+from roundtable.workflows.sending import send_invitations
 from tests.staff.staff_support import seed_mix
 
 TALLIES = (*invitation_tallies.TALLIES, *message_tallies.TALLIES)
@@ -158,6 +161,27 @@ def test_the_tallies_follow_inserts_updates_and_deletes(seeded: int) -> None:
             .where(Message.event_id == event_id, Message.status == MessageStatus.QUEUED)
             .values(status=MessageStatus.SENT)
         )
+    assert_tallies_agree(event_id)
+
+
+def test_the_application_s_own_writers_keep_the_tallies(seeded: int) -> None:
+    """Sending the invitations and recording replies, as the service does them."""
+    event_id = seeded
+    send_invitations("inter-ethnic-city", now=utcnow())
+    with db.read_session() as session:
+        silent = list(
+            session.execute(
+                select(Invitation.id)
+                .where(Invitation.event_id == event_id, Invitation.status == Status.INVITED)
+                .order_by(Invitation.id)
+            ).scalars()
+        )
+    assert silent, "the mix must hold invitees yet to reply"
+    for number, invitation_id in enumerate(silent):
+        response = (ACCEPT, DECLINE)[number % 2]
+        record_reply(invitation_id, Reply(response), actor="invitee", now=utcnow())
+    assert_tallies_agree(event_id)
+    fold_tallies()
     assert_tallies_agree(event_id)
 
 
