@@ -70,11 +70,9 @@ class Key:
 
     def on(self, dialect: str) -> str:
         """The expression on ``dialect``, ``{row}`` still to be named."""
-        return (
-            self.sqlite_expression
-            if dialect == "sqlite" and self.sqlite_expression
-            else (self.expression)
-        )
+        if dialect == "sqlite" and self.sqlite_expression:
+            return self.sqlite_expression
+        return self.expression
 
 
 @dataclass(frozen=True)
@@ -165,7 +163,7 @@ class Tally:
 
     def refill(self, connection: Connection) -> None:
         """Count the source afresh: the folded counts from its rows, no changes left."""
-        dialect = "postgresql" if is_postgresql_connection(connection) else "sqlite"
+        dialect = connection.dialect.name
         nonzero = " OR ".join(
             f"sum({count.expression.format(row='r')}) <> 0" for count in self.counts
         )
@@ -262,7 +260,7 @@ class Tally:
         ]
 
     def create_triggers(self, connection: Connection) -> None:
-        dialect = "postgresql" if is_postgresql_connection(connection) else "sqlite"
+        dialect = connection.dialect.name
         for statement in self.trigger_ddl(dialect):
             connection.exec_driver_sql(statement)
 
