@@ -6,7 +6,18 @@ import re
 from datetime import date
 from xml.etree import ElementTree
 
-from roundtable.web.charts import breakdown, cumulative, legend, progress_bar, replies_over_time
+from hypothesis import given
+from hypothesis import strategies as st
+
+from roundtable.web.charts import (
+    breakdown,
+    cumulative,
+    group_table,
+    legend,
+    progress_bar,
+    ranked,
+    replies_over_time,
+)
 
 
 def widths(svg: str) -> dict[str, float]:
@@ -49,3 +60,31 @@ def test_breakdown_labels_are_escaped_and_bars_share_one_scale() -> None:
     iom, other = (float(w) for w in re.findall(r'class="st-accepted"[^>]*width="([\d.]+)"', svg))
     assert iom == other  # two accepted are as long in both rows: one scale for all
     assert "style=" not in svg + str(legend())  # colours come from the stylesheet (CSP)
+
+
+_GROUPS = st.dictionaries(
+    st.text(alphabet="aAbBßs ", min_size=1, max_size=4),
+    st.dictionaries(st.sampled_from(("accepted", "declined", "invited")), st.integers(0, 3)),
+    max_size=30,
+)
+
+
+@given(_GROUPS, st.integers(0, 40))
+def test_the_chart_of_the_largest_groups_is_the_head_of_their_full_ranking(
+    groups: dict[str, dict[str, int]], limit: int
+) -> None:
+    assert ranked(groups, limit) == ranked(groups)[:limit]
+
+
+@given(_GROUPS, st.sampled_from(("total", "name", "accepted", "declined")), st.booleans())
+def test_the_table_is_sorted_by_its_column_then_by_name_as_written(
+    groups: dict[str, dict[str, int]], sort: str, descending: bool
+) -> None:
+    rows = group_table(groups, sort, descending)
+    # The order spelled out: by name (casefolded), then, stably, by the column.
+    expected = [(name, sum(counts.values()), counts) for name, counts in groups.items()]
+    expected.sort(key=lambda row: row[0].casefold(), reverse=descending and sort == "name")
+    if sort != "name":
+        sign = -1 if descending else 1
+        expected.sort(key=lambda row: sign * (row[1] if sort == "total" else row[2].get(sort, 0)))
+    assert rows == expected

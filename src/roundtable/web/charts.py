@@ -7,6 +7,7 @@ keep their strict Content-Security-Policy. Every chart carries a text alternativ
 
 from __future__ import annotations
 
+import heapq
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -161,9 +162,21 @@ def replies_over_time(
 _CHAR_WIDTH, _WIDE_CHAR_WIDTH, _LINE_HEIGHT = 7.2, 12.5, 14
 
 
-def ranked(groups: Mapping[str, Mapping[str, int]]) -> list[tuple[str, Mapping[str, int]]]:
-    """The groups, largest first (then by name): the order the chart draws them in."""
-    return sorted(groups.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+def ranked(
+    groups: Mapping[str, Mapping[str, int]], limit: int | None = None
+) -> list[tuple[str, Mapping[str, int]]]:
+    """The groups, largest first (then by name): the order the chart draws them in.
+
+    With a ``limit``, only the first ``limit`` of them: a chart of the twelve largest of
+    5,000 organizations need not put the other 4,988 in order.
+    """
+
+    def rank(item: tuple[str, Mapping[str, int]]) -> tuple[int, str]:
+        return -sum(item[1].values()), item[0]
+
+    if limit is None:
+        return sorted(groups.items(), key=rank)
+    return heapq.nsmallest(limit, groups.items(), key=rank)
 
 
 def text_width(text: str) -> float:
@@ -211,7 +224,7 @@ def breakdown(
     """
     if not groups:
         return Markup('<p class="empty">Nobody on the list yet.</p>')
-    ordered = ranked(groups)[:limit]
+    ordered = ranked(groups, limit)
     largest = max(sum(counts.values()) for _, counts in ordered) or 1
     count_width = 44
     bar_space = width - label_width - count_width
@@ -269,11 +282,16 @@ def group_table(
 ) -> list[tuple[str, int, Mapping[str, int]]]:
     """(name, total, counts) of every group, sorted for the full table beside a chart."""
     rows = [(name, sum(counts.values()), counts) for name, counts in groups.items()]
-    rows.sort(key=lambda row: row[0].casefold(), reverse=descending and sort == "name")
-    if sort != "name":  # by a count, ties by name (a stable sort keeps the order above)
-        sign = -1 if descending else 1
-        column = sort if sort in STACK_ORDER else None
-        rows.sort(key=lambda row: sign * (row[2].get(column, 0) if column else row[1]))
+    if sort == "name":
+        rows.sort(key=lambda row: row[0].casefold(), reverse=descending)
+        return rows
+    # By a count, ties by name: one sort on both (an event may have thousands of groups).
+    sign = -1 if descending else 1
+    column = sort if sort in STACK_ORDER else None
+    if column is None:
+        rows.sort(key=lambda row: (sign * row[1], row[0].casefold()))
+    else:
+        rows.sort(key=lambda row: (sign * row[2].get(column, 0), row[0].casefold()))
     return rows
 
 

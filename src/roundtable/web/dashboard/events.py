@@ -87,9 +87,8 @@ def event_page(request: Request, slug: str, visitor: Visitor = Depends(page_visi
         untranslated = queries.missing_translations(session, event)
     # The report names every organization already; a list too long for a menu is left
     # to the search box, which matches organizations too.
-    organizations = sorted(name for name in report["by_organization"] if name != NO_ORGANIZATION)
-    if len(organizations) > MAX_ORGANIZATION_CHOICES:
-        organizations = []
+    named = [name for name in report["by_organization"] if name != NO_ORGANIZATION]
+    organizations = sorted(named) if len(named) <= MAX_ORGANIZATION_CHOICES else []
     invited = report["status"]["invited"] + sum(report["status"][s] for s in Status.REPLIED)
     context = {
         "event": event,
