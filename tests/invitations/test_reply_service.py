@@ -20,7 +20,7 @@ from roundtable.invitations.service import find_invitation_by_token
 from roundtable.invitations.tokens import new_salt
 from roundtable.people.model import Contact
 from roundtable.types import utcnow
-from roundtable.workflows.replies import ReplyResult, record_reply
+from roundtable.workflows.replies import ReplyResult, record_reply, record_reply_by_token
 from tests.invitations.rsvp_support import (
     add_event,
     invitation,
@@ -33,6 +33,30 @@ from tests.invitations.rsvp_support import (
 
 def reply(invitation_id: int, response: str, **fields: Any) -> ReplyResult:
     return record_reply(invitation_id, Reply(response, **fields), actor="invitee", now=utcnow())
+
+
+def reply_by_token(token: str, response: str) -> ReplyResult:
+    """The invitee's own reply from the page: the token opens it (an acceptance that knows its
+    event limits seats locks the event and the invitation in one statement)."""
+    result = record_reply_by_token(token, lambda _: Reply(response), now=utcnow())
+    assert result is not None
+    return result
+
+
+#: The two ways in: staff and the API by invitation, the invitee's page by token.
+WAYS = ("by id", "by token")
+
+
+def invited(event_id: int, count: int, way: str) -> list[tuple[int, Any]]:
+    """``count`` invitees of the event and, for each, a function that replies their way."""
+    answerers = []
+    for n in range(count):
+        invitation_id, token = invite(event_id, n)
+        if way == "by id":
+            answerers.append((invitation_id, lambda r, i=invitation_id: reply(i, r)))
+        else:
+            answerers.append((invitation_id, lambda r, t=token: reply_by_token(t, r)))
+    return answerers
 
 
 def test_a_reply_is_stored_logged_and_confirmed(engine: Engine) -> None:
@@ -241,17 +265,20 @@ def test_tokens_find_live_invitations_only(engine: Engine) -> None:
         assert find_invitation_by_token(session, token) is None
 
 
-def test_fifty_concurrent_acceptances_for_ten_seats_never_overbook(engine: Engine) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_fifty_concurrent_acceptances_for_ten_seats_never_overbook(
+    engine: Engine, way: str
+) -> None:
     event_id = add_event(capacity=10)
-    invitation_ids = [invite(event_id, n)[0] for n in range(50)]
-    start = threading.Barrier(len(invitation_ids))
+    answerers = invited(event_id, 50, way)
+    start = threading.Barrier(len(answerers))
 
-    def accept(invitation_id: int) -> str:
+    def accept(answerer: tuple[int, Any]) -> str:
         start.wait()
-        return reply(invitation_id, "accept").status
+        return str(answerer[1]("accept").status)
 
-    with ThreadPoolExecutor(max_workers=len(invitation_ids)) as pool:
-        statuses = Counter(pool.map(accept, invitation_ids))
+    with ThreadPoolExecutor(max_workers=len(answerers)) as pool:
+        statuses = Counter(pool.map(accept, answerers))
 
     assert statuses == {Status.ACCEPTED: 10, Status.WAITLISTED: 40}
     with read_session() as session:
@@ -264,7 +291,10 @@ def test_fifty_concurrent_acceptances_for_ten_seats_never_overbook(engine: Engin
     assert len(messages("confirmation")) == 50
 
 
-def test_changes_of_mind_racing_acceptances_keep_the_count_and_the_order(engine: Engine) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_changes_of_mind_racing_acceptances_keep_the_count_and_the_order(
+    engine: Engine, way: str
+) -> None:
     """Each of 24 invitees sends an acceptance and a decline at once, for 8 seats.
 
     A decline only finds out under its invitation's lock whether it frees a seat, and
@@ -273,13 +303,14 @@ def test_changes_of_mind_racing_acceptances_keep_the_count_and_the_order(engine:
     invitation ends as its reply log says.
     """
     event_id = add_event(capacity=8)
-    invitation_ids = [invite(event_id, n)[0] for n in range(24)]
-    replies = [(i, response) for i in invitation_ids for response in ("accept", "decline")]
+    answerers = invited(event_id, 24, way)
+    invitation_ids = [invitation_id for invitation_id, _ in answerers]
+    replies = [(answer, response) for _, answer in answerers for response in ("accept", "decline")]
     start = threading.Barrier(len(replies))
 
-    def answer(job: tuple[int, str]) -> None:
+    def answer(job: tuple[Any, str]) -> None:
         start.wait()
-        reply(*job)
+        job[0](job[1])
 
     with ThreadPoolExecutor(max_workers=len(replies)) as pool:
         list(pool.map(answer, replies))

@@ -101,9 +101,11 @@ class ReplyTarget:
     token_salt: str
     language: str
     max_guests: int
+    #: the event counts its seats: an acceptance must take the event's lock
+    seats_limited: bool
 
 
-#: A reply needs far less than its page shows: four columns, no ORM objects.
+#: A reply needs far less than its page shows: a few columns, no ORM objects.
 _REPLY_TARGET_BY_TOKEN_HASH = (
     sa_select(
         col(Invitation.id),
@@ -111,6 +113,7 @@ _REPLY_TARGET_BY_TOKEN_HASH = (
         col(Invitation.language),
         col(Invitation.status),
         col(Event.max_guests),
+        col(Event.capacity).is_not(None),
     )
     .join(Event, col(Event.id) == col(Invitation.event_id))
     .where(col(Invitation.token_hash) == bindparam("token_hash"))
@@ -125,10 +128,10 @@ def find_reply_target(session: Session, token: str) -> ReplyTarget | None:
     row = session.connection().execute(_REPLY_TARGET_BY_TOKEN_HASH, params).first()
     if row is None:
         return None
-    invitation_id, token_salt, language, status, max_guests = row
+    invitation_id, token_salt, language, status, max_guests, seats_limited = row
     if status in _NOT_LIVE or invitation_id is None or token_salt is None:
         return None
-    return ReplyTarget(invitation_id, token_salt, language, max_guests)
+    return ReplyTarget(invitation_id, token_salt, language, max_guests, bool(seats_limited))
 
 
 _NOT_LIVE = (Status.CANCELLED, Status.NOT_INVITED)

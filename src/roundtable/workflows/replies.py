@@ -27,7 +27,7 @@ from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.reply_rows import (
     ReplyState,
-    lock_event_of,
+    lock_limited_event_of,
     lock_reply_state,
     save_reply,
 )
@@ -143,6 +143,7 @@ def record_reply_by_token(
                 reason="",
                 override_deadline=False,
                 lock_the_event=False,
+                seats_limited=target.seats_limited,
             )
     except _NeedsEventLock:
         pass  # rare: a change of mind that frees a seat; again, with the event locked first
@@ -236,15 +237,21 @@ def _record_reply_in(
     reason: str,
     override_deadline: bool,
     lock_the_event: bool,
+    seats_limited: bool | None = None,
 ) -> ReplyResult:
     # The event's lock serialises replies that move seats, so that concurrent
     # acceptances never overbook; other replies lock only their own row. The event
     # is locked first, before the invitation: an acceptance locks it at once (where
     # seats are limited); any other reply finds out from the locked invitation
     # whether it moves seats, and in the rare case it does, starts again.
-    if lock_the_event or reply.response == ACCEPT:
-        lock_the_event = lock_event_of(session, invitation_id, only_if_limited=not lock_the_event)
-    state = lock_reply_state(session, invitation_id)
+    # ``seats_limited``: whether the event counts seats, when the caller has read it
+    # (the page's token lookup); an acceptance then takes both locks in one statement.
+    if reply.response == ACCEPT and not lock_the_event and seats_limited is None:
+        lock_the_event = lock_limited_event_of(session, invitation_id)
+        state = lock_reply_state(session, invitation_id)
+    else:
+        lock_the_event = lock_the_event or (reply.response == ACCEPT and bool(seats_limited))
+        state = lock_reply_state(session, invitation_id, with_event=lock_the_event)
     if state is None:
         raise NotFound(f"no invitation with id {invitation_id}")
     event_id = state.event_id
