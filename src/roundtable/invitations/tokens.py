@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 TOKEN_BYTES = 32
@@ -36,6 +37,7 @@ def hash_token(token: str) -> str:
 
 def looks_like_token(candidate: str) -> bool:
     """Cheap shape check before touching the database (43 URL-safe base64 characters)."""
-    if len(candidate) != 43:
-        return False
-    return all(c.isascii() and (c.isalnum() or c in "-_") for c in candidate)
+    return _TOKEN_SHAPE.fullmatch(candidate) is not None
+
+
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")

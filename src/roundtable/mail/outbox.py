@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, literal, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from roundtable.db import id_list, is_postgresql
@@ -173,20 +174,24 @@ def queue_message(session: Session, message: OutgoingMessage) -> int | None:
     return ids[0] if ids else None
 
 
+#: where a session keeps the ids it will ring for once it commits
+_RING = "roundtable_ring"
+
+
 def ring_after_commit(session: Session, message_ids: Iterable[int]) -> None:
     """Tell the workers about these rows, but only if and when the transaction commits."""
-    pending: list[int] = session.info.setdefault("roundtable_ring", [])
-    if not pending:
-        sa_event.listen(session, "after_commit", _ring_pending, once=True)
-        sa_event.listen(session, "after_rollback", _forget_pending, once=True)
-    pending.extend(message_ids)
+    session.info.setdefault(_RING, []).extend(message_ids)
 
 
+# Listened for once, on every session: a listener added to each session that queues mail
+# (every reply) cost more than the rest of the bookkeeping of its ring.
+@sa_event.listens_for(OrmSession, "after_commit")
 def _ring_pending(session: Session) -> None:
-    ids = session.info.pop("roundtable_ring", [])
+    ids = session.info.pop(_RING, None)
     if ids:
         doorbell.ring(ids)
 
 
+@sa_event.listens_for(OrmSession, "after_rollback")
 def _forget_pending(session: Session) -> None:
-    session.info.pop("roundtable_ring", None)
+    session.info.pop(_RING, None)
