@@ -271,3 +271,20 @@ def test_writers_and_folds_at_once_count_each_change_once(seeded: int) -> None:
     assert_tallies_agree(event_id)
     fold_tallies()
     assert_tallies_agree(event_id)
+
+
+def test_the_invitee_table_counts_from_the_tally_what_the_rows_hold(seeded: int) -> None:
+    """The table's total, read from the tally when neither a search nor an organization
+    narrows it, is the number of rows it pages through, for every status and role."""
+    from roundtable.invitations.model import InviteeRole
+    from roundtable.reports.dashboard_queries import InviteeQuery, invitee_page
+
+    event_id = seeded
+    send_invitations("inter-ethnic-city", now=utcnow())  # changes left unfolded
+    with db.read_session() as session:
+        for status in ("", *Status.ALL):
+            for role in ("", *InviteeRole.ALL):
+                query = InviteeQuery(status=status, role=role, per_page=200)
+                page = invitee_page(session, event_id, query)
+                assert page.total == len(page.items), (status, role)
+        assert invitee_page(session, event_id, InviteeQuery()).total == 43
