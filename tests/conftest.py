@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 from alembic import command
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -19,6 +20,12 @@ from roundtable.installation.service import record_key
 from roundtable.migrate import alembic_config
 from roundtable.models import metadata
 from tests.mail.smtp_server import SmtpSink
+
+# No deadline on generated examples: a deadline is a timed assertion, and on two busy cores
+# an example that loads a catalog or compiles a template for the first time took longer than
+# Hypothesis's default 200 ms and failed a test that had nothing wrong with it.
+settings.register_profile("roundtable", deadline=None)
+settings.load_profile("roundtable")
 
 PG_ADMIN_URL = os.environ.get(
     "ROUNDTABLE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
