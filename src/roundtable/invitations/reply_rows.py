@@ -146,7 +146,22 @@ _SAVE_REPLY = (
         ),
     )
 )
-_LOG_REPLY = insert(_REPLY_LOG).returning(_REPLY_LOG.c.id)
+#: The log entry's values, named as the update's parameters: one set of parameters serves
+#: both statements, and the one that joins them.
+_LOGGED = {
+    "at": bindparam("now", type_=_REPLY_LOG.c.at.type),
+    "actor": bindparam("actor", type_=_REPLY_LOG.c.actor.type),
+    "from_status": bindparam("from_status", type_=_REPLY_LOG.c.from_status.type),
+    "to_status": bindparam("status", type_=_REPLY_LOG.c.to_status.type),
+    "guests": bindparam("guests", type_=_REPLY_LOG.c.guests.type),
+    "notes": bindparam("notes", type_=_REPLY_LOG.c.notes.type),
+    "reason": bindparam("reason", type_=_REPLY_LOG.c.reason.type),
+}
+_LOG_REPLY = (
+    insert(_REPLY_LOG)
+    .values(invitation_id=bindparam("invitation_id", type_=Integer()), **_LOGGED)
+    .returning(_REPLY_LOG.c.id)
+)
 #: Both in one statement, on PostgreSQL (SQLite has no ``UPDATE`` inside a ``WITH``): the
 #: invitation's update, then its log entry from the updated row, one round trip for two. An
 #: acceptance holds its event's lock across them, so this is one round trip fewer for every
@@ -154,19 +169,7 @@ _LOG_REPLY = insert(_REPLY_LOG).returning(_REPLY_LOG.c.id)
 _SAVED = _SAVE_REPLY.returning(_INVITATION.c.id).cte("saved")
 _SAVE_AND_LOG_REPLY = (
     insert(_REPLY_LOG)
-    .from_select(
-        ["invitation_id", "at", "actor", "from_status", "to_status", "guests", "notes", "reason"],
-        select(
-            _SAVED.c.id,
-            bindparam("now", type_=_REPLY_LOG.c.at.type),
-            bindparam("actor", type_=_REPLY_LOG.c.actor.type),
-            bindparam("from_status", type_=_REPLY_LOG.c.from_status.type),
-            bindparam("status", type_=_REPLY_LOG.c.to_status.type),
-            bindparam("guests", type_=_REPLY_LOG.c.guests.type),
-            bindparam("notes", type_=_REPLY_LOG.c.notes.type),
-            bindparam("reason", type_=_REPLY_LOG.c.reason.type),
-        ),
-    )
+    .from_select(["invitation_id", *_LOGGED], select(_SAVED.c.id, *_LOGGED.values()))
     .returning(_REPLY_LOG.c.id)
 )
 
@@ -190,7 +193,7 @@ def save_reply(
     """
     session.flush()
     connection = session.connection()
-    saved = {
+    parameters = {
         "invitation_id": state.invitation_id,
         "status": status,
         "guests": reply.guests,
@@ -198,23 +201,15 @@ def save_reply(
         "waitlisted_at": waitlisted_since(state.status, state.waitlisted_at, status, now),
         "represented_by_id": represented_by_id,
         "now": now,
+        "actor": actor,
+        "from_status": state.status,
+        "reason": reason[:500],
     }
-    logged = {"actor": actor, "from_status": state.status, "reason": reason[:500]}
     if connection.dialect.name == "postgresql":
-        log_id = connection.execute(_SAVE_AND_LOG_REPLY, saved | logged).scalar_one()
+        log_id = connection.execute(_SAVE_AND_LOG_REPLY, parameters).scalar_one()
     else:
-        connection.execute(_SAVE_REPLY, saved)
-        log_id = connection.execute(
-            _LOG_REPLY,
-            {
-                "invitation_id": state.invitation_id,
-                "at": now,
-                "to_status": status,
-                "guests": reply.guests,
-                "notes": reply.notes,
-                **logged,
-            },
-        ).scalar_one()
+        connection.execute(_SAVE_REPLY, parameters)
+        log_id = connection.execute(_LOG_REPLY, parameters).scalar_one()
     _forget_loaded(session, state.invitation_id)
     return int(log_id)
 

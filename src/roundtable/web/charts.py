@@ -288,10 +288,12 @@ def group_table(
     # By a count, ties by name: one sort on both (an event may have thousands of groups).
     sign = -1 if descending else 1
     column = sort if sort in STACK_ORDER else None
-    if column is None:
-        rows.sort(key=lambda row: (sign * row[1], row[0].casefold()))
-    else:
-        rows.sort(key=lambda row: (sign * row[2].get(column, 0), row[0].casefold()))
+
+    def key(row: tuple[str, int, Mapping[str, int]]) -> tuple[int, str]:
+        count = row[2].get(column, 0) if column else row[1]
+        return sign * count, row[0].casefold()
+
+    rows.sort(key=key)
     return rows
 
 
