@@ -88,6 +88,7 @@ def _fresh_connections_after_fork(**_: Any) -> None:
     # A forked child must not share its parent's database or SMTP sockets.
     db.reset_engines()
     close_transport()
+    db.connect_early()
 
 
 @worker_process_shutdown.connect

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, bindparam, event, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
@@ -97,6 +99,21 @@ def reset_engines() -> None:
         engine.dispose()
 
 
+def connect_early() -> None:
+    """Open a connection of each engine now, so that the first piece of work does not wait.
+
+    A worker child calls this as it starts, while it is idle: its first batch of a
+    mailing otherwise opened two connections (and asked the server its version and
+    settings on each) in the middle of the mailing. A database that cannot be
+    reached now is no error here: the work itself connects, and retries, later.
+    """
+    url = get_settings().database_url
+    for bookkeeping in (False, True):
+        engine = _engine_for(url, bookkeeping=bookkeeping)
+        with contextlib.suppress(SQLAlchemyError), engine.connect():
+            pass
+
+
 def _bookkeeping_engine(url: URL) -> Engine:
     """PostgreSQL connections in autocommit whose commits do not wait for the disk.
 
@@ -127,10 +144,52 @@ def bookkeeping() -> Iterator[Connection]:
     message. The statements are SQLAlchemy Core: these run for every message sent.
     """
     engine = _engine_for(get_settings().database_url, bookkeeping=True)
-    with _sqlite_writer_turn(engine), engine.connect() as connection:
-        connection.execution_options(**WRITE)
-        with connection.begin():
-            yield connection
+    held: dict[Engine, Connection] | None = getattr(_held, "connections", None)
+    if held is None:
+        with _sqlite_writer_turn(engine), engine.connect() as connection:
+            connection.execution_options(**WRITE)
+            with connection.begin():
+                yield connection
+        return
+    kept = held.get(engine)
+    if kept is None:
+        kept = held[engine] = engine.connect().execution_options(**WRITE)
+    try:
+        with _sqlite_writer_turn(engine), kept.begin():
+            yield kept
+    except BaseException:
+        # A connection that failed (the database restarted, say) is not offered again:
+        # the next statement, or its retry, takes a fresh one from the pool.
+        del held[engine]
+        with contextlib.suppress(SQLAlchemyError):
+            kept.close()
+        raise
+
+
+#: the connections held by :func:`holding_bookkeeping_connection`, per thread
+_held = threading.local()
+
+
+@contextmanager
+def holding_bookkeeping_connection() -> Iterator[None]:
+    """Let the bookkeeping statements inside share one connection (a worker's batch).
+
+    Each statement is still its own transaction. Taking a connection from the pool
+    and giving it back around every statement cost a third of recording a send,
+    which happens once per message.
+    """
+    if getattr(_held, "connections", None) is not None:
+        yield  # already holding: the outer block closes them
+        return
+    held: dict[Engine, Connection] = {}
+    _held.connections = held
+    try:
+        yield
+    finally:
+        _held.connections = None
+        for connection in held.values():
+            with contextlib.suppress(SQLAlchemyError):
+                connection.close()
 
 
 @contextmanager

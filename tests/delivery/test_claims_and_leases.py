@@ -12,8 +12,10 @@ from email.message import EmailMessage
 from typing import Self
 
 import pytest
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import Pool
 from sqlmodel import col, select
 
 from roundtable.config import get_settings
@@ -76,8 +78,8 @@ def short_lease(engine: Engine, env: pytest.MonkeyPatch) -> Engine:
     return engine
 
 
-def _queued(count: int) -> list[int]:
-    event_id, invitation_ids = invitations_on_new_event(count)
+def _queued(count: int, slug: str = "roundtable") -> list[int]:
+    event_id, invitation_ids = invitations_on_new_event(count, slug)
     with write_session() as session:
         return queue_messages(
             session,
@@ -195,6 +197,51 @@ def test_finish_and_requeue_write_exactly_what_they_are_given(engine: Engine) ->
     assert rows[retried].due_at == rows[retried].enqueued_at == now + timedelta(seconds=90)
     assert (rows[retried].last_code, rows[retried].attempts) == (451, 1)
     assert not finish(retried, MessageStatus.SENT, attempt=1), "no longer under that claim"
+
+
+def test_a_batch_records_on_one_connection_and_replaces_one_that_died(engine: Engine) -> None:
+    """A batch's claim and outcomes are written on one connection of its own, not one from
+    the pool for each message; on PostgreSQL that connection is killed in the middle of a
+    batch, and the outcomes after it are written on a fresh one: nothing lost, nothing
+    sent twice."""
+    postgresql = engine.dialect.name == "postgresql"
+
+    batches: list[object] = []
+
+    def deliver(count: int, *, kill_after: int | None = None) -> int:
+        batches.append(count)
+        ids = _queued(count, slug=f"batch{len(batches)}")
+        checkouts: list[object] = []
+
+        def count_checkout(*connection: object) -> None:
+            checkouts.append(connection)
+
+        def kill_the_others() -> None:
+            if len(transport.sent) == kill_after:
+                with engine.connect() as connection:
+                    connection.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+
+        clock = Clock()
+        transport = SlowTransport(0.0, clock, during=kill_the_others)
+        event.listen(Pool, "checkout", count_checkout)
+        try:
+            results = deliver_batch(ids, transport, clock=clock)
+        finally:
+            event.remove(Pool, "checkout", count_checkout)
+        assert {result.outcome for result in results.values()} == {Outcome.SENT}
+        assert len(transport.sent) == len(set(transport.sent)) == count
+        assert _states(ids) == [(MessageStatus.SENT, 1)] * count
+        return len(checkouts)
+
+    deliver(1)  # the process's first batch reads the installation's Message-ID part
+    assert deliver(2) == deliver(6), "connections taken do not grow with the messages"
+    if postgresql:
+        assert deliver(4, kill_after=2) > deliver(4)
 
 
 def test_recording_a_send_rides_out_a_database_blip() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import smtplib
 import threading
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from roundtable.mail.mime import POLICY
 from roundtable.mail.transports import (
@@ -18,9 +21,11 @@ from roundtable.mail.transports import (
     PermanentFailure,
     SmtpTransport,
     TemporaryFailure,
+    dot_stuffed,
     file_name,
     open_transport,
     redacted_url,
+    wire_bytes,
 )
 from tests.mail.smtp_server import REPLY_TEXT, SmtpSink
 
@@ -154,6 +159,31 @@ def test_bcc_recipients_are_in_the_envelope_but_not_in_the_message(smtp_sink: Sm
     assert received.recipients == ("invitee1@example.org", "archive@iom.example.org")
     assert received.message["Bcc"] is None
     assert b"archive@" not in received.data
+
+
+def test_lines_that_start_with_a_dot_arrive_as_they_were_written(smtp_sink: SmtpSink) -> None:
+    mail = message(1)
+    mail.set_content(".first line\n.\n..\n. a dot, then a space\nmiddle\n.last")
+    with open_transport(smtp_sink.url) as transport:
+        transport.send(mail)
+    received = smtp_sink.messages[0]
+    # The server undid the stuffing: what arrived is what was written, the lone dot
+    # included (it did not end the message early).
+    assert received.data == wire_bytes(mail)
+    assert received.data.endswith(b"\r\n.\r\n..\r\n. a dot, then a space\r\nmiddle\r\n.last\r\n")
+
+
+@given(st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"\r", b"a", b" "]), max_size=30))
+@example([b"."])
+@example([])
+@example([b"a", b"\r\n"])
+def test_the_dot_stuffing_is_smtplibs(pieces: list[bytes]) -> None:
+    """The same bytes as ``smtplib.SMTP.data`` sends for any message, lone CR and LF included."""
+    data = b"".join(pieces)
+    expected = smtplib._quote_periods(data)  # type: ignore[attr-defined]  # what data() sends
+    if expected[-2:] != b"\r\n":
+        expected += b"\r\n"
+    assert dot_stuffed(data) == expected + b".\r\n"
 
 
 def test_the_smtp_url_is_read_and_its_password_never_shown() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from roundtable.config import get_settings
-from roundtable.db import read_session, write_session
+from roundtable.db import holding_bookkeeping_connection, read_session, write_session
 from roundtable.delivery import policy
 from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
@@ -72,7 +72,17 @@ def deliver_batch(
     leave that row to be sent again after its lease). ``clock`` tells the time
     between sends; tests pass one that a slow transport moves on, instead of sleeping.
     """
-    now = now or clock()
+    with holding_bookkeeping_connection():
+        return _deliver_batch(message_ids, transport, now or clock(), send_for, clock)
+
+
+def _deliver_batch(
+    message_ids: Sequence[int],
+    transport: Transport,
+    now: datetime,
+    send_for: float | None,
+    clock: Callable[[], datetime],
+) -> dict[int, DeliveryResult]:
     results = dict.fromkeys(message_ids, DeliveryResult(Outcome.NOT_CLAIMED))
     attempts = claim(message_ids, now)
     if not attempts:
