@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from roundtable.broker import publish_send
+from roundtable.broker import batches, publish_send
 from roundtable.config import get_settings
 from roundtable.mail import doorbell
 from tests.broker import celery_broker
@@ -64,3 +64,15 @@ def test_preparing_against_an_unreachable_broker_fails_quietly(
         thread.join(timeout=30)
         assert not thread.is_alive()
     assert "could not prepare the broker connection" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("rows", "tasks", "largest"),
+    [(3, 1, 3), (10, 2, 5), (2000, 32, 63), (6400, 64, 100), (20000, 200, 100)],
+)
+def test_a_burst_is_cut_into_about_32_tasks_of_5_to_100_rows(
+    rows: int, tasks: int, largest: int
+) -> None:
+    cut = batches(range(1, rows + 1))
+    assert [i for batch in cut for i in batch] == list(range(1, rows + 1)), "each row once"
+    assert (len(cut), max(map(len, cut))) == (tasks, largest)
