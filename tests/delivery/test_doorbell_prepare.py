@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis
 
-from roundtable.broker import batches, publish_send
+from roundtable.broker import batches, ids_repr, publish_send
 from roundtable.config import get_settings
 from roundtable.mail import doorbell
 from tests.broker import celery_broker
@@ -76,3 +78,23 @@ def test_a_burst_is_cut_into_about_32_tasks_of_5_to_100_rows(
     cut = batches(range(1, rows + 1))
     assert [i for batch in cut for i in batch] == list(range(1, rows + 1)), "each row once"
     assert (len(cut), max(map(len, cut))) == (tasks, largest)
+
+
+def test_a_task_shows_its_ids_as_a_range_and_asks_for_no_result(
+    env: pytest.MonkeyPatch,
+) -> None:
+    redis_url = "redis://127.0.0.1:6379/13"
+    env.setenv("ROUNDTABLE_BROKER_URL", redis_url)
+    get_settings.cache_clear()
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    with celery_broker(redis_url):
+        publish_send(list(range(1, 11)))
+    queued = [json.loads(raw) for raw in client.lrange(celery_app.conf.task_default_queue, 0, -1)]
+    client.flushdb()
+    assert sorted(m["headers"]["argsrepr"] for m in queued) == [
+        "([1, …, 5] (5 ids),)",
+        "([6, …, 10] (5 ids),)",
+    ]
+    assert {m["headers"]["ignore_result"] for m in queued} == {True}
+    assert ids_repr([5, 6]) == "([5, 6],)"
