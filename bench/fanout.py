@@ -208,8 +208,9 @@ def run(count: int, concurrency: int) -> dict[str, Any]:
                 # Watch the sink's own counter first: querying the database every few
                 # milliseconds would take CPU (and the GIL) from the sink we measure.
                 # Once the sink has every message it is idle, and the last rows are
-                # marked sent a moment later: a short pause then (it was 50 ms, which
-                # added up to 50 ms to a 3-second run) makes the end the moment they are.
+                # marked sent a few milliseconds later: a short pause then (it was 50 ms,
+                # which added up to 50 ms to a 3-second run) ends the run close to that
+                # moment. Those few counts do compete with the last writes, for as long.
                 while handler.count < count or invitations_sent() < count:
                     if worker.poll() is not None:
                         raise SystemExit(f"the worker died:\n{log.read_text()}")

@@ -99,19 +99,30 @@ def reset_engines() -> None:
         engine.dispose()
 
 
-def connect_early() -> None:
-    """Open a connection of each engine now, so that the first piece of work does not wait.
+def connect_early() -> threading.Thread:
+    """Open a connection of each engine now, in the background, so that the first piece
+    of work does not wait; returns the thread doing it.
 
     A worker child calls this as it starts, while it is idle: its first batch of a
     mailing otherwise opened two connections (and asked the server its version and
-    settings on each) in the middle of the mailing. A database that cannot be
-    reached now is no error here: the work itself connects, and retries, later.
+    settings on each) in the middle of the mailing. In a thread, because a database
+    that does not answer would hold a child's start for minutes, and Celery kills a
+    child that has not reported ready within seconds. A database that cannot be
+    reached is no error here: the work itself connects, and retries, later. A
+    bookkeeping connection opened now may be found dead at the first claim hours
+    later (its pool does not ping); that claim says so and retries, as for any other.
     """
     url = get_settings().database_url
-    for bookkeeping in (False, True):
-        engine = _engine_for(url, bookkeeping=bookkeeping)
-        with contextlib.suppress(SQLAlchemyError), engine.connect():
-            pass
+
+    def connect() -> None:
+        for bookkeeping in (False, True):
+            engine = _engine_for(url, bookkeeping=bookkeeping)
+            with contextlib.suppress(SQLAlchemyError), engine.connect():
+                pass
+
+    thread = threading.Thread(target=connect, name="connect-early", daemon=True)
+    thread.start()
+    return thread
 
 
 def _bookkeeping_engine(url: URL) -> Engine:
@@ -145,13 +156,14 @@ def bookkeeping() -> Iterator[Connection]:
     """
     engine = _engine_for(get_settings().database_url, bookkeeping=True)
     held: dict[Engine, Connection] | None = getattr(_held, "connections", None)
-    if held is None:
+    kept = held.get(engine) if held is not None else None
+    if held is None or (kept is not None and kept.in_transaction()):
+        # Not holding, or a statement inside another one's: a connection of its own.
         with _sqlite_writer_turn(engine), engine.connect() as connection:
             connection.execution_options(**WRITE)
             with connection.begin():
                 yield connection
         return
-    kept = held.get(engine)
     if kept is None:
         kept = held[engine] = engine.connect().execution_options(**WRITE)
     try:
@@ -160,7 +172,7 @@ def bookkeeping() -> Iterator[Connection]:
     except BaseException:
         # A connection that failed (the database restarted, say) is not offered again:
         # the next statement, or its retry, takes a fresh one from the pool.
-        del held[engine]
+        held.pop(engine, None)
         with contextlib.suppress(SQLAlchemyError):
             kept.close()
         raise

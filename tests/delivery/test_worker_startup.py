@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -38,11 +40,8 @@ def test_the_parent_compiles_templates_loads_the_driver_and_freezes_its_objects(
     assert gc.get_freeze_count() > 0, "the parent's objects are left out of collections"
 
 
-def test_a_child_connects_as_it_starts_and_a_database_down_does_not_stop_it(
-    engine: Engine, env: pytest.MonkeyPatch
-) -> None:
-    """The child opens its connections while idle, not in the middle of its first mailing;
-    a database it cannot reach yet is left for the work itself to retry."""
+def test_a_child_connects_as_it_starts_in_the_background(engine: Engine) -> None:
+    """The child opens its connections while idle, not in the middle of its first mailing."""
     opened: list[object] = []
 
     def count(*connection: object) -> None:
@@ -51,11 +50,33 @@ def test_a_child_connects_as_it_starts_and_a_database_down_does_not_stop_it(
     db.reset_engines()
     event.listen(Pool, "connect", count)
     try:
-        _fresh_connections_after_fork()
+        db.connect_early().join(timeout=30)
         assert len(opened) == (2 if engine.dialect.name == "postgresql" else 1)
-        env.setenv("ROUNDTABLE_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
-        get_settings.cache_clear()
-        _fresh_connections_after_fork()  # no exception
     finally:
         event.remove(Pool, "connect", count)
         db.reset_engines()
+
+
+def test_a_database_that_does_not_answer_does_not_hold_a_child_s_start(
+    env: pytest.MonkeyPatch,
+) -> None:
+    """Celery kills a child that has not said it is ready within seconds: the start must
+    not wait on a database that accepts the connection and never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the handshake; nobody ever replies
+        port = silent.getsockname()[1]
+        env.setenv("ROUNDTABLE_DATABASE_URL", f"postgresql+psycopg://nobody@127.0.0.1:{port}/x")
+        get_settings.cache_clear()
+        db.reset_engines()
+        starting = threading.Thread(target=_fresh_connections_after_fork)
+        starting.start()
+        starting.join(timeout=20)
+        assert not starting.is_alive(), "the child's start waited for the database"
+        connecting = [t for t in threading.enumerate() if t.name == "connect-early"]
+        assert connecting, "still connecting, in the background"
+    # The socket is closed: the connecting thread hears so and ends, quietly.
+    for thread in connecting:
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    db.reset_engines()

@@ -206,7 +206,8 @@ def _isolate(context: Context, value: object) -> str:
 
 
 def _formatted(context: Context, text: str, variables: dict[str, Any]) -> str:
-    """What Jinja's newstyle gettext returns: markup in an HTML template, always formatted."""
+    """What Jinja's newstyle gettext returns: markup in an HTML template, formatted with the
+    variables (a text with none and no ``%`` reads the same unformatted, and is returned so)."""
     translated = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704 (a catalog's)
     if not variables and "%" not in text:
         return translated  # what formatting would give, without its cost (most strings)
