@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -36,23 +37,29 @@ def _connections_to(client: redis.Redis, url: str) -> int:
     return sum(1 for c in client.client_list() if int(c["db"]) == index)
 
 
-def test_preparing_opens_the_connection_the_next_ring_uses(
-    env: pytest.MonkeyPatch, redis_url: str
-) -> None:
+@pytest.fixture
+def broker(env: pytest.MonkeyPatch, redis_url: str) -> Iterator[redis.Redis]:
+    """The run's own Redis database as this process's broker; a client to look into it."""
     env.setenv("ROUNDTABLE_BROKER_URL", redis_url)
     get_settings.cache_clear()
-    client = redis.Redis.from_url(redis_url)
     with celery_broker(redis_url):
-        before = _connections_to(client, redis_url)
-        thread = doorbell.prepare()
-        assert thread is not None
-        thread.join(timeout=30)
-        assert not thread.is_alive()
-        prepared = _connections_to(client, redis_url)
-        assert prepared > before, "prepared: connected ahead of the ring"
-        publish_send([1, 2, 3])
-        assert _connections_to(client, redis_url) == prepared, "the ring opened none of its own"
-        assert client.llen(celery_app.conf.task_default_queue) == 1, "one task, three rows"
+        yield redis.Redis.from_url(redis_url)
+
+
+def test_preparing_opens_the_connection_the_next_ring_uses(
+    broker: redis.Redis, redis_url: str
+) -> None:
+    client = broker
+    before = _connections_to(client, redis_url)
+    thread = doorbell.prepare()
+    assert thread is not None
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    prepared = _connections_to(client, redis_url)
+    assert prepared > before, "prepared: connected ahead of the ring"
+    publish_send([1, 2, 3])
+    assert _connections_to(client, redis_url) == prepared, "the ring opened none of its own"
+    assert client.llen(celery_app.conf.task_default_queue) == 1, "one task, three rows"
 
 
 def test_preparing_against_an_unreachable_broker_fails_quietly(
@@ -82,14 +89,11 @@ def test_a_burst_is_cut_into_about_32_tasks_of_5_to_100_rows(
 
 
 def test_a_task_shows_its_first_ids_and_their_number_and_asks_for_no_result(
-    env: pytest.MonkeyPatch, redis_url: str
+    broker: redis.Redis,
 ) -> None:
-    env.setenv("ROUNDTABLE_BROKER_URL", redis_url)
-    get_settings.cache_clear()
-    client = redis.Redis.from_url(redis_url)
+    client = broker
     ids = [*range(101, 110), 142]
-    with celery_broker(redis_url):
-        publish_send(ids)
+    publish_send(ids)
     queued = [
         message
         for message in map(json.loads, client.lrange(celery_app.conf.task_default_queue, 0, -1))

@@ -197,11 +197,7 @@ def invitee_page(session: Session, event_id: int, query: InviteeQuery) -> Page[I
         # Count with only the joins that the search and filters need.
         total = int(
             session.execute(
-                joined(
-                    select(func.count()),
-                    contact=bool(term),
-                    organization=bool(term or query.organization),
-                )
+                joined(select(func.count()), contact=bool(term), organization=True)
             ).scalar_one()
         )
     else:
