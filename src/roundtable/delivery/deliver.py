@@ -22,8 +22,9 @@ from sqlmodel import col
 from roundtable.config import get_settings
 from roundtable.db import holding_bookkeeping_connection, read_session, write_session
 from roundtable.delivery import policy
+from roundtable.delivery.ahead import ComposedAhead
 from roundtable.delivery.claims import claim, finish, release, renew, requeue
-from roundtable.delivery.compose import MessageBundle, compose, followup_variant, load_bundles
+from roundtable.delivery.compose import MessageBundle, followup_variant, load_bundles
 from roundtable.mail.context import SharedParts
 from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageKind, MessageStatus
@@ -89,7 +90,7 @@ def _deliver_batch(
         return results
     with read_session() as session:
         bundles = load_bundles(session, list(attempts))
-    shared = SharedParts()
+    ahead = ComposedAhead(bundles, list(attempts), SharedParts(), reason_to_drop=_reason_to_drop)
     lease = get_settings().claim_lease
     held, renewed_at = set(attempts), now
     waiting = dict(attempts)
@@ -116,7 +117,7 @@ def _deliver_batch(
             )
             results[message_id] = DeliveryResult(Outcome.FAILED, detail="rows gone")
             continue
-        results[message_id] = _deliver_claimed(bundle, attempt, transport, started, shared)
+        results[message_id] = _deliver_claimed(bundle, attempt, transport, started, ahead)
     return results
 
 
@@ -125,7 +126,7 @@ def _deliver_claimed(
     attempts: int,
     transport: Transport,
     now: datetime,
-    shared: SharedParts,
+    ahead: ComposedAhead,
 ) -> DeliveryResult:
     message_id = bundle.message.id
     assert message_id is not None
@@ -134,7 +135,7 @@ def _deliver_claimed(
         if drop:
             finish(message_id, MessageStatus.DROPPED, attempt=attempts, response=drop)
             return DeliveryResult(Outcome.DROPPED, detail=drop)
-        email = compose(bundle, now, shared)
+        email = ahead.take(message_id, now)
     except Exception as exc:
         # A message we cannot build will not build on retry either: fail it visibly.
         log.exception("could not compose message %s", message_id)
