@@ -3,8 +3,9 @@
 Composing a message right after waiting on the SMTP server and the database took
 about half again as long as composing it right after another one: meanwhile the
 templates, the email package and the calendar code had left the processor's
-caches (bench/README.md, "Composing ahead"). So a batch composes up to
-``policy.COMPOSE_AHEAD`` messages in a row, then sends them one by one.
+caches (bench/README.md, "Composing ahead"). So a batch composes a few messages
+(``policy.FIRST_COMPOSED_AHEAD``), sends them one by one, then composes the rest in
+a row (up to ``policy.COMPOSE_AHEAD``), and sends those.
 
 Each message is the one composing it at its turn would give, but for the moment
 it names in ``Date`` and the calendar's DTSTAMP: when it was composed, which is
@@ -48,8 +49,10 @@ class ComposedAhead:
         self._reason_to_drop = reason_to_drop
         self._ready: dict[int, EmailMessage | Exception] = {}
         self._composed_at: datetime | None = None
-        #: how many to compose in one go: fewer once some were composed in vain
-        self._ahead = policy.COMPOSE_AHEAD
+        #: how many to compose in one go: a few first, so that sending starts soon, then
+        #: up to ``_most``, which drops to what went out in time once some went stale
+        self._ahead = policy.FIRST_COMPOSED_AHEAD
+        self._most = policy.COMPOSE_AHEAD
         self._taken_in_time = 0
 
     def take(self, message_id: int, now: datetime) -> EmailMessage:
@@ -57,7 +60,7 @@ class ComposedAhead:
         ready = self._ready.pop(message_id, None)
         if ready is not None and not policy.composed_recently(self._composed_at, now):
             # The server is slower than composing ahead assumed: waste no more on it.
-            self._ahead = max(1, self._taken_in_time)
+            self._most = max(1, self._taken_in_time)
             ready = None
         if ready is None:
             self._compose_from(message_id, now)
@@ -68,11 +71,12 @@ class ComposedAhead:
         return ready
 
     def _compose_from(self, message_id: int, now: datetime) -> None:
-        """Compose this row and the next ones to be sent, ``self._ahead`` in all at most."""
+        """Compose this row and the next ones to be sent, as many as composing ahead allows."""
         self._ready.clear()
         self._composed_at, self._taken_in_time = now, 0
+        ahead, self._ahead = min(self._ahead, self._most), self._most
         for later in self._order[self._position[message_id] :]:
-            if len(self._ready) >= self._ahead:
+            if len(self._ready) >= ahead:
                 break
             bundle = self._bundles.get(later)
             if bundle is None or (later != message_id and self._reason_to_drop(bundle)):

@@ -23,6 +23,9 @@ RENEW_AFTER = 0.25
 #: a task's rows (at most 100, roundtable.broker); 32 at a time gained about half as much
 #: (bench/README.md, "Composing ahead")
 COMPOSE_AHEAD = 100
+#: ... but only this many before the batch's first send: four children composing a whole
+#: task each before their first send left the SMTP server idle for a fifth of a second
+FIRST_COMPOSED_AHEAD = 10
 #: a message composed ahead longer ago than this is composed again before it is sent
 COMPOSED_FRESH_FOR = timedelta(seconds=5)
 
