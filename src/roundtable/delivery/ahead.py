@@ -29,7 +29,8 @@ class ComposedAhead:
     """The messages of one batch, composed a few rows at a time, each taken once.
 
     ``order`` is the order the batch sends its rows in; ``reason_to_drop`` says which
-    bundles will not be sent (they are not composed ahead). What composing a row
+    bundles will not be sent (they are not composed ahead). What the batch's messages
+    share is made once for all of them (``SharedParts``). What composing a row
     raised is raised again when that row's message is taken, so a message that
     cannot be built fails on its own turn, as it would have without composing ahead.
     """
@@ -38,20 +39,18 @@ class ComposedAhead:
         self,
         bundles: Mapping[int, MessageBundle],
         order: Sequence[int],
-        shared: SharedParts,
         *,
         reason_to_drop: Callable[[MessageBundle], str | None],
     ) -> None:
         self._bundles = bundles
         self._order = list(order)
         self._position = {message_id: index for index, message_id in enumerate(self._order)}
-        self._shared = shared
+        self._shared = SharedParts()
         self._reason_to_drop = reason_to_drop
         self._ready: dict[int, EmailMessage | Exception] = {}
         self._composed_at: datetime | None = None
-        #: how many to compose in one go: a few first, so that sending starts soon, then
-        #: up to ``_most``, which drops to what went out in time once some went stale
-        self._ahead = policy.FIRST_COMPOSED_AHEAD
+        #: how many to compose in one go after the first few (which let sending start
+        #: soon); it drops to what went out in time once some went stale
         self._most = policy.COMPOSE_AHEAD
         self._taken_in_time = 0
 
@@ -72,9 +71,10 @@ class ComposedAhead:
 
     def _compose_from(self, message_id: int, now: datetime) -> None:
         """Compose this row and the next ones to be sent, as many as composing ahead allows."""
+        first = self._composed_at is None
+        ahead = policy.FIRST_COMPOSED_AHEAD if first else self._most
         self._ready.clear()
         self._composed_at, self._taken_in_time = now, 0
-        ahead, self._ahead = min(self._ahead, self._most), self._most
         for later in self._order[self._position[message_id] :]:
             if len(self._ready) >= ahead:
                 break

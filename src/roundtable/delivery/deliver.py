@@ -25,7 +25,6 @@ from roundtable.delivery import policy
 from roundtable.delivery.ahead import ComposedAhead
 from roundtable.delivery.claims import claim, finish, release, renew, requeue
 from roundtable.delivery.compose import MessageBundle, followup_variant, load_bundles
-from roundtable.mail.context import SharedParts
 from roundtable.mail.mime import raw_header
 from roundtable.mail.model import MessageKind, MessageStatus
 from roundtable.mail.transports import (
@@ -90,7 +89,7 @@ def _deliver_batch(
         return results
     with read_session() as session:
         bundles = load_bundles(session, list(attempts))
-    ahead = ComposedAhead(bundles, list(attempts), SharedParts(), reason_to_drop=_reason_to_drop)
+    ahead = ComposedAhead(bundles, list(attempts), reason_to_drop=_reason_to_drop)
     lease = get_settings().claim_lease
     held, renewed_at = set(attempts), now
     waiting = dict(attempts)
