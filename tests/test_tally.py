@@ -37,11 +37,11 @@ TALLIES = (*invitation_tallies.TALLIES, *message_tallies.TALLIES)
 
 def tallied(tally: Tally, event_id: int) -> dict[tuple[object, ...], tuple[int, ...]]:
     """The tally's groups as the report reads them."""
-    counted = tally.counted(event_id)
+    counted = tally.counted
     keys = [counted.c[key.name] for key in tally.keys]
     counts = [counted.c[count.name] for count in tally.counts]
     with db.read_session() as session:
-        rows = session.execute(select(*keys, *counts)).all()
+        rows = session.execute(select(*keys, *counts), {"event_id": event_id}).all()
     width = len(keys)
     return {tuple(row[:width]): tuple(int(n) for n in row[width:]) for row in rows}
 

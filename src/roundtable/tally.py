@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +38,7 @@ from sqlalchemy import (
     Select,
     Table,
     UniqueConstraint,
+    bindparam,
     event,
     func,
     or_,
@@ -50,6 +52,9 @@ from roundtable.db import is_postgresql_connection
 
 #: PostgreSQL's names for the rows a statement changed, as the triggers declare them
 NEW_ROWS, OLD_ROWS = "new_rows", "old_rows"
+
+#: the event whose groups :attr:`Tally.counted` reads: passed as ``{"event_id": …}``
+EVENT_ID = bindparam("event_id", type_=Integer)
 
 
 @dataclass(frozen=True)
@@ -96,15 +101,20 @@ class Tally:
 
     # --- reading -------------------------------------------------------------------------
 
-    def counted(self, event_id: int) -> Any:
-        """The event's groups with their counts, as a subquery: folded and changes summed.
+    @cached_property
+    def counted(self) -> Any:
+        """The groups of the event ``:event_id`` with their counts, folded and changes summed.
+
+        A subquery built once: a statement over it, built once too, is executed with
+        ``{"event_id": …}`` (:data:`EVENT_ID`). Building it anew for each read cost the
+        event page some 0.8 ms a tally, three times what the database took for most.
 
         Groups whose counts all came to zero (every invitee of an organization moved
         to another status) are left out, as a count over the source would not see them.
         """
         parts = [
             select(*(table.c[key.name] for key in self.keys), *self._count_columns(table)).where(
-                table.c[self.keys[0].name] == event_id
+                table.c[self.keys[0].name] == EVENT_ID
             )
             for table in (self.folded, self.changes)
         ]

@@ -84,16 +84,19 @@ def event_summaries(session: Session, event_ids: Collection[int] | None) -> list
     ]
 
 
+_days = invitation_tallies.BY_FIRST_REPLY_DAY.counted
+_REPLIES_PER_DAY = (
+    sa_select(_days.c.day, _days.c.replied).where(_days.c.day.is_not(None)).order_by(_days.c.day)
+)
+
+
 def replies_per_day(session: Session, event_id: int) -> list[tuple[date, int]]:
     """How many invitees replied for the first time on each day (UTC), in day order.
 
     Read from the database's tally (roundtable.tally); grouping the first replies of
     60,000 invitees by day took 15 ms.
     """
-    days = invitation_tallies.BY_FIRST_REPLY_DAY.counted(event_id)
-    rows = session.execute(
-        sa_select(days.c.day, days.c.replied).where(days.c.day.is_not(None)).order_by(days.c.day)
-    ).all()
+    rows = session.execute(_REPLIES_PER_DAY, {"event_id": event_id}).all()
     return [(_as_date(day_value), int(count)) for day_value, count in rows]
 
 
@@ -230,13 +233,13 @@ def counted_invitees(session: Session, event_id: int, *, status: str = "", role:
     The whole event's count read every invitation (100,000: as long as the rest of
     the table's page); the tally by role and status has a few dozen rows.
     """
-    roles = invitation_tallies.BY_ROLE.counted(event_id)
+    roles = invitation_tallies.BY_ROLE.counted
     conditions = [
         *([roles.c.status == status] if status else []),
         *([roles.c.role == role] if role else []),
     ]
     statement = sa_select(func.coalesce(func.sum(roles.c.invitees), 0)).where(*conditions)
-    return int(session.execute(statement).scalar_one())
+    return int(session.execute(statement, {"event_id": event_id}).scalar_one())
 
 
 def _ordered(column: Any, descending: bool, blanks_last: bool) -> UnaryExpression[Any]:
@@ -347,6 +350,15 @@ class MissingTranslation:
     missing: tuple[str, ...]
 
 
+_languages = invitation_tallies.BY_LANGUAGE.counted
+#: the event's invitees by the language they read, but the event's own
+_READERS = (
+    sa_select(_languages.c.language, _languages.c.invitees)
+    .where(_languages.c.language != EVENT_LANGUAGE)
+    .order_by(_languages.c.language)
+)
+
+
 def missing_translations(session: Session, event: Event) -> list[MissingTranslation]:
     """For each language of the event's invitees but the event's own, what is not translated.
 
@@ -355,12 +367,7 @@ def missing_translations(session: Session, event: Event) -> list[MissingTranslat
     invitations read every row of the event, 65 ms at 100,000 invitations.
     """
     assert event.id is not None
-    languages = invitation_tallies.BY_LANGUAGE.counted(event.id)
-    readers = session.execute(
-        sa_select(languages.c.language, languages.c.invitees)
-        .where(languages.c.language != EVENT_LANGUAGE)
-        .order_by(languages.c.language)
-    ).all()
+    readers = session.execute(_READERS, {"event_id": event.id}).all()
     if not readers:
         return []
     agenda = agenda_of(session, event)
