@@ -80,12 +80,17 @@ class Invitation(SQLModel, table=True):
             "attended_at",
         ),
         Index("invitation_event_first_reply", "event_id", "first_replied_at"),
+        # An event's invitations of a status (who to remind, who waits for a seat), and
+        # the seats an acceptance counts under its event's lock from the index alone:
+        # the accepted invitations' entries and their guests, not every row of the event.
+        Index("invitation_event_status_guests", "event_id", "status", "guests"),
         # The invitee table's default order: its first page is read off this index.
         Index("invitation_name_order", "event_id", "last_name", "full_name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
+    # No index of its own: the indexes above all begin with it (migration 0017).
+    event_id: int = Field(foreign_key="event.id", ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True)
     # The invitee as this event's organizer describes them: another event's list
     # may name the same address differently (README, "Contacts and events").
@@ -98,7 +103,8 @@ class Invitation(SQLModel, table=True):
     language: str = Field(default="en", max_length=5)
     timezone: str | None = Field(default=None, max_length=64)
     role: str = Field(default="participant", max_length=20)
-    status: str = Field(default=Status.NOT_INVITED, max_length=20, index=True)
+    # Read by event and status: the index that begins with both (migration 0017).
+    status: str = Field(default=Status.NOT_INVITED, max_length=20)
     token_salt: str | None = Field(default=None, max_length=64)
     token_hash: str | None = Field(default=None, unique=True, max_length=64)
     guests: int = 0
