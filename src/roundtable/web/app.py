@@ -59,10 +59,15 @@ def create_app() -> FastAPI:
     return app
 
 
+#: seconds the server waits at its start for the broker's connection (see ``_lifespan``)
+BROKER_CONNECT_WAIT = 3.0
+
+
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """While serving: a bounded thread pool, rings to the broker from a thread of their own,
-    and the collector kept off the objects that live as long as the process.
+    """While serving: a bounded thread pool, rings to the broker from a thread of their own
+    on a connection opened first, and the collector kept off the objects that live as
+    long as the process.
 
     Pages are mostly Python work, which threads do not run in parallel: a few threads
     serve as many requests as forty, without forty of them queueing for the
@@ -70,6 +75,12 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
     broker = doorbell.broker_bell() if doorbell.installed() is None else None
+    if broker is not None and (connecting := doorbell.prepare()) is not None:
+        # The broker's connection opened now, before the first request, rather than by
+        # the first reply's ring: that took the interpreter from every request in
+        # flight for a fifth of a second. A broker that does not answer delays serving
+        # by at most this long; the ring tries again when it comes.
+        await anyio.to_thread.run_sync(connecting.join, BROKER_CONNECT_WAIT)
     bell = BellThread(broker) if broker is not None else None
     if bell is not None:
         doorbell.install(bell)
