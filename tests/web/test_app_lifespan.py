@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gc
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import kombu.pools
 import pytest
@@ -50,23 +52,30 @@ def _connections_on(url: str) -> set[int]:
         client.close()
 
 
+@contextmanager
+def _broker_at(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The settings name ``url`` as the broker, for a Celery application of the test's own."""
+    monkeypatch.setenv("ROUNDTABLE_BROKER_URL", url)
+    get_settings.cache_clear()
+    broker.celery_app.cache_clear()
+    try:
+        yield
+    finally:
+        broker.celery_app.cache_clear()
+
+
 def test_the_broker_connection_is_open_before_the_first_request(
     engine: Engine, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first reply's ring no longer opens it while other requests wait on the interpreter."""
-    monkeypatch.setenv("ROUNDTABLE_BROKER_URL", redis_url)
-    get_settings.cache_clear()
-    # A Celery application of this test's, and no connection left in kombu's pools (shared
-    # by every application of the process) for it to reuse.
-    broker.celery_app.cache_clear()
-    kombu.pools.reset()
-    try:
+    with _broker_at(redis_url, monkeypatch):
+        # No connection left in kombu's pools (shared by every Celery application of the
+        # process) for the test's application to reuse.
+        kombu.pools.reset()
         before = _connections_on(redis_url)
         with TestClient(create_app()):
             opened = _connections_on(redis_url) - before
             assert opened, "serving began with the broker connected"
-    finally:
-        broker.celery_app.cache_clear()
 
 
 def test_a_broker_that_does_not_answer_delays_serving_but_does_not_stop_it(
@@ -75,11 +84,8 @@ def test_a_broker_that_does_not_answer_delays_serving_but_does_not_stop_it(
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    monkeypatch.setenv("ROUNDTABLE_BROKER_URL", f"redis://127.0.0.1:{port}/0")
-    get_settings.cache_clear()
-    broker.celery_app.cache_clear()
-    try:
-        with TestClient(create_app()) as client:
-            assert client.get("/healthz").status_code == 200
-    finally:
-        broker.celery_app.cache_clear()
+    with (
+        _broker_at(f"redis://127.0.0.1:{port}/0", monkeypatch),
+        TestClient(create_app()) as client,
+    ):
+        assert client.get("/healthz").status_code == 200

@@ -281,13 +281,14 @@ def group_table(
 ) -> list[tuple[str, int, Mapping[str, int]]]:
     """(name, total, counts) of every group, sorted for the full table beside a chart."""
     rows = [(name, sum(counts.values()), counts) for name, counts in groups.items()]
-    if sort == "name":
-        rows.sort(key=lambda row: row[0].casefold(), reverse=descending)
+    by_name = sort == "name"
+    rows.sort(key=lambda row: row[0].casefold(), reverse=descending and by_name)
+    if by_name:
         return rows
-    # By a count, ties by name: sorted by name, then by the count (a stable sort keeps the
-    # names in order among equal counts; ``reverse`` keeps it stable too). Two sorts on
-    # simple keys are quicker than one on a tuple built in Python for each of thousands.
-    rows.sort(key=lambda row: row[0].casefold())
+    # By a count, ties by name: the names in order, then sorted by the count (a stable sort
+    # keeps the names in order among equal counts; ``reverse`` keeps it stable too). Two
+    # sorts on simple keys are quicker than one on a tuple built in Python for each of
+    # thousands.
     if sort in STACK_ORDER:
         rows.sort(key=lambda row: row[2].get(sort, 0), reverse=descending)
     else:
