@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Integer, bindparam, event, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
@@ -30,7 +31,43 @@ def build_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(parsed, pool_size=10, max_overflow=20)
+    event.listen(engine, "checkout", _ping_if_the_server_spoke)
+    return engine
+
+
+def _ping_if_the_server_spoke(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Before a pooled PostgreSQL connection is used: ping it only if the server said something.
+
+    An idle connection has nothing to read. A server that restarted, or ended the
+    connection, closed it with a last word (its FATAL notice, then the end of the
+    stream), so its socket is readable: then, and only then, the connection is pinged,
+    and a dead one is replaced before the request uses it (the pool tries another).
+    Pinging every connection on every use, as ``pool_pre_ping`` does, cost a round trip
+    for every page and every reply (docs/architecture.md, "Databases and migrations").
+    """
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    if not readable:
+        return
+    try:
+        alive = dbapi_connection.closed is False and _ping(dbapi_connection)
+    except Exception as error:  # whatever the driver raises for a broken connection
+        raise DisconnectionError(f"the database closed the connection: {error}") from error
+    if not alive:
+        raise DisconnectionError("the database closed the connection")
+
+
+def _ping(dbapi_connection: Any) -> bool:
+    """One ``SELECT 1`` outside any transaction (the connection is idle in the pool)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = autocommit
+    return True
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Integer, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
+from roundtable.db import is_postgresql
 from roundtable.events.model import Event, EventStatus
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.rsvp import Reply
@@ -165,17 +166,33 @@ _LOG_REPLY = (
 #: Both in one statement, on PostgreSQL (SQLite has no ``UPDATE`` inside a ``WITH``): the
 #: invitation's update, then its log entry from the updated row, one round trip for two. An
 #: acceptance holds its event's lock across them, so this is one round trip fewer for every
-#: acceptance queued behind it.
+#: acceptance queued behind it. It returns the log entry's id and invitation, so that a
+#: caller may take it as the first part of a longer statement: the reply's workflow queues
+#: the confirmation in the same round trip (``workflows/replies.py``).
 _SAVED = _SAVE_REPLY.returning(_INVITATION.c.id).cte("saved")
-_SAVE_AND_LOG_REPLY = (
+SAVE_AND_LOG_REPLY = (
     insert(_REPLY_LOG)
     .from_select(["invitation_id", *_LOGGED], select(_SAVED.c.id, *_LOGGED.values()))
-    .returning(_REPLY_LOG.c.id)
+    .returning(_REPLY_LOG.c.id, _REPLY_LOG.c.invitation_id)
 )
 
 
-def save_reply(
-    session: Session,
+def save_reply(session: Session, parameters: dict[str, Any]) -> int:
+    """Write the reply onto the invitation and into its reply log; return the log entry's id.
+
+    What :func:`~roundtable.invitations.service.log_change` does for an ORM object,
+    for an invitation held as :class:`ReplyState`; ``parameters`` come from
+    :func:`reply_parameters`.
+    """
+    if is_postgresql(session):
+        saved = execute_save(session, SAVE_AND_LOG_REPLY, parameters)
+        assert saved is not None  # the statement returns the log entry it wrote
+        return int(saved[0])
+    execute_save(session, _SAVE_REPLY, parameters)
+    return int(session.connection().execute(_LOG_REPLY, parameters).scalar_one())
+
+
+def reply_parameters(
     state: ReplyState,
     status: str,
     reply: Reply,
@@ -184,16 +201,9 @@ def save_reply(
     actor: str,
     reason: str,
     now: datetime,
-) -> int:
-    """Write the reply onto the invitation and into its reply log; return the log entry's id.
-
-    What :func:`~roundtable.invitations.service.log_change` does for an ORM object,
-    for an invitation held as :class:`ReplyState`. Whatever the session still holds
-    unwritten is written first, as the ORM would before any statement of its own.
-    """
-    session.flush()
-    connection = session.connection()
-    parameters = {
+) -> dict[str, Any]:
+    """The parameters of the statements that save and log a reply (one set serves all)."""
+    return {
         "invitation_id": state.invitation_id,
         "status": status,
         "guests": reply.guests,
@@ -205,13 +215,23 @@ def save_reply(
         "from_status": state.status,
         "reason": reason[:500],
     }
-    if connection.dialect.name == "postgresql":
-        log_id = connection.execute(_SAVE_AND_LOG_REPLY, parameters).scalar_one()
-    else:
-        connection.execute(_SAVE_REPLY, parameters)
-        log_id = connection.execute(_LOG_REPLY, parameters).scalar_one()
-    _forget_loaded(session, state.invitation_id)
-    return int(log_id)
+
+
+def execute_save(
+    session: Session, statement: Executable, parameters: dict[str, Any]
+) -> Row[Any] | None:
+    """Run a statement that saves a reply (:data:`SAVE_AND_LOG_REPLY`, or one that begins
+    with it); its first row, if it returns any.
+
+    Whatever the session still holds unwritten is written first, as the ORM would
+    before any statement of its own; the invitation's ORM object, if the session
+    holds one, is expired after, so that it reads the new row.
+    """
+    session.flush()
+    result = session.connection().execute(statement, parameters)
+    row = result.first() if result.returns_rows else None
+    _forget_loaded(session, int(parameters["invitation_id"]))
+    return row
 
 
 def waitlisted_since(

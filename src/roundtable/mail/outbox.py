@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, Table, bindparam, literal, select, true
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
@@ -133,7 +133,14 @@ def _new_row(
     now: datetime,
     listening: bool,
 ) -> dict[str, Any]:
-    """A queued row's own values (all but its event and invitation).
+    """A queued row's own values (all but its event and invitation)."""
+    return {"mailing": mailing, **_own_values(kind, due_at, context, now=now, listening=listening)}
+
+
+def _own_values(
+    kind: str, due_at: datetime | None, context: dict[str, Any], *, now: datetime, listening: bool
+) -> dict[str, Any]:
+    """A queued row's values but its event, invitation and mailing.
 
     A row due now is marked announced when the workers will hear of it at commit;
     rows nobody will hear of now (a CLI run without broker) wait for the next dispatch.
@@ -142,7 +149,6 @@ def _new_row(
     due = due_at or now
     return {
         "kind": kind,
-        "mailing": mailing,
         "status": MessageStatus.QUEUED,
         "due_at": due,
         "enqueued_at": now if listening and due <= now else None,
@@ -151,6 +157,65 @@ def _new_row(
         "created_at": now,
         "updated_at": now,
     }
+
+
+#: The columns :func:`queue_after` takes from parameters, each named ``message_`` and the column.
+_OWN_COLUMNS = (
+    "kind",
+    "status",
+    "due_at",
+    "enqueued_at",
+    "context",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def queue_after(cause: CTE, *, mailing: ColumnElement[str]) -> Select[Any]:
+    """One statement: ``cause``, a writing statement, and the message it causes, queued in
+    the same round trip (PostgreSQL only: SQLite has no writing statement inside ``WITH``).
+
+    ``cause`` returns its row's ``id`` and the message's ``invitation_id``; ``mailing`` is
+    an expression over it. The message's other values are parameters named ``message_``
+    and the column (none named as a column: in an ``UPDATE`` of ``cause``, a parameter
+    named as a column of its table would be written into it), which
+    :func:`queue_after_parameters` gives. The statement returns the cause's
+    ``id``, then the message's ``message_id`` and ``due_at`` (both ``None`` when the
+    mailing's row existed); :func:`ring_if_due` takes those. Built once, by the caller,
+    at import: a reply's confirmation goes through it (``workflows/replies.py``).
+    """
+    row = select(
+        bindparam("message_event_id", type_=_MESSAGES.c.event_id.type),
+        cause.c.invitation_id,
+        mailing,
+        *(bindparam(f"message_{name}", type_=_MESSAGES.c[name].type) for name in _OWN_COLUMNS),
+    )
+    queued = (
+        postgresql.insert(_MESSAGES)
+        .from_select(["event_id", "invitation_id", "mailing", *_OWN_COLUMNS], row)
+        .on_conflict_do_nothing(index_elements=["invitation_id", "mailing"])
+        .returning(_MESSAGES.c.id, _MESSAGES.c.due_at)
+        .cte("queued")
+    )
+    return select(cause.c.id, queued.c.id.label("message_id"), queued.c.due_at).select_from(
+        cause.outerjoin(queued, true())
+    )
+
+
+def queue_after_parameters(
+    event_id: int, kind: str, *, due_at: datetime | None, context: dict[str, Any]
+) -> dict[str, Any]:
+    """The parameters of a :func:`queue_after` statement's message."""
+    values = _own_values(kind, due_at, context, now=utcnow(), listening=doorbell.is_listening())
+    own = {f"message_{name}": values[name] for name in _OWN_COLUMNS}
+    return {"message_event_id": event_id, **own}
+
+
+def ring_if_due(session: Session, message_id: int | None, due_at: datetime | None) -> None:
+    """Announce a message :func:`queue_after` queued, once the transaction commits, if due."""
+    if message_id is not None and due_at is not None and due_at <= utcnow():
+        ring_after_commit(session, [message_id])
 
 
 #: The insert of new rows, skipping a mailing's existing row, for SQLite and PostgreSQL:

@@ -18,17 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import String, cast, literal, update
 from sqlmodel import Session, col, select
 
-from roundtable.db import write_session
+from roundtable.db import is_postgresql, write_session
 from roundtable.errors import NotFound
 from roundtable.events.model import Event
 from roundtable.invitations.model import Invitation, Status
 from roundtable.invitations.reply_rows import (
+    SAVE_AND_LOG_REPLY,
     ReplyState,
+    execute_save,
     lock_limited_event_of,
     lock_reply_state,
+    reply_parameters,
     save_reply,
 )
 from roundtable.invitations.rsvp import (
@@ -48,7 +51,13 @@ from roundtable.invitations.service import (
 )
 from roundtable.mail.kinds import ConfirmationContext, PromotionContext
 from roundtable.mail.model import Message, MessageKind, MessageStatus
-from roundtable.mail.outbox import OutgoingMessage, queue_message
+from roundtable.mail.outbox import (
+    OutgoingMessage,
+    queue_after,
+    queue_after_parameters,
+    queue_message,
+    ring_if_due,
+)
 from roundtable.workflows.representatives import invite_representative, withdraw_representative
 
 #: The actor of changes nobody asked for directly (promotions from the waiting list).
@@ -295,11 +304,16 @@ def _record_reply_in(
         representative = invite_representative(
             session, _event(session, event_id), _invitation(session, invitation_id), reply, now=now
         )
-    log_id = save_reply(
+    if state.has_replied:
+        _drop_superseded_confirmations(session, invitation_id, now)
+    log_id = _save_and_confirm(
         session,
         state,
         outcome.status,
         reply,
+        # What the mail tells: the outcome, not the words of the form
+        # (an acceptance may have led to the waiting list).
+        confirmation=ConfirmationContext(outcome.status, outcome.guests),
         represented_by_id=representative.id if representative else None,
         actor=actor,
         reason=reason,
@@ -321,21 +335,6 @@ def _record_reply_in(
                 by_invitee=False,
             )
             seats_freed += gone.seats_freed
-    if state.has_replied:
-        _drop_superseded_confirmations(session, invitation_id, now)
-    queue_message(
-        session,
-        OutgoingMessage(
-            event_id=event_id,
-            invitation_id=invitation_id,
-            kind=MessageKind.CONFIRMATION,
-            mailing=f"confirmation:{log_id}",
-            due_at=now,
-            # What the mail tells: the outcome, not the words of the form
-            # (an acceptance may have led to the waiting list).
-            context=ConfirmationContext(outcome.status, outcome.guests).to_json(),
-        ),
-    )
     promoted = promote_waiting(session, _event(session, event_id), now=now) if seats_freed else []
     return ReplyResult(
         invitation_id=invitation_id,
@@ -347,6 +346,64 @@ def _record_reply_in(
         promoted=tuple(promoted),
         representative_invitation_id=representative.id if representative else None,
     )
+
+
+#: A confirmation's mailing is named after the reply it confirms: ``confirmation:<log id>``.
+CONFIRMATION_MAILING = "confirmation:"
+_LOGGED = SAVE_AND_LOG_REPLY.cte("logged")
+#: On PostgreSQL, the reply saved, logged and its confirmation queued in one statement: an
+#: acceptance holds its event's lock from its first statement to its commit, and this is a
+#: round trip fewer in that stretch for every acceptance queued behind it (three, not four;
+#: docs/architecture.md, "Replies").
+_SAVE_LOG_AND_CONFIRM = queue_after(
+    _LOGGED, mailing=literal(CONFIRMATION_MAILING) + cast(_LOGGED.c.id, String)
+)
+
+
+def _save_and_confirm(
+    session: Session,
+    state: ReplyState,
+    status: str,
+    reply: Reply,
+    *,
+    confirmation: ConfirmationContext,
+    represented_by_id: int | None,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Save the reply, log it and queue its confirmation; the log entry's id."""
+    parameters = reply_parameters(
+        state,
+        status,
+        reply,
+        represented_by_id=represented_by_id,
+        actor=actor,
+        reason=reason,
+        now=now,
+    )
+    context = confirmation.to_json()
+    if not is_postgresql(session):
+        log_id = save_reply(session, parameters)
+        queue_message(
+            session,
+            OutgoingMessage(
+                event_id=state.event_id,
+                invitation_id=state.invitation_id,
+                kind=MessageKind.CONFIRMATION,
+                mailing=f"{CONFIRMATION_MAILING}{log_id}",
+                due_at=now,
+                context=context,
+            ),
+        )
+        return log_id
+    parameters |= queue_after_parameters(
+        state.event_id, MessageKind.CONFIRMATION, due_at=now, context=context
+    )
+    saved = execute_save(session, _SAVE_LOG_AND_CONFIRM, parameters)
+    assert saved is not None  # the statement returns the log entry it wrote
+    ring_if_due(session, saved.message_id, saved.due_at)
+    return int(saved.id)
 
 
 def _event(session: Session, event_id: int) -> Event:
