@@ -104,3 +104,34 @@ def test_connections_the_server_ended_are_replaced_before_use(
         assert len(pings) == 3
     finally:
         admin.dispose()
+
+
+def test_a_connection_numbered_past_1024_is_checked_too(
+    engine: Engine, postgres_url: str, pings: list[int]
+) -> None:
+    """A busy server holds many sockets: the check must not stop at select's 1024."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2048
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"this machine allows only {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    pipes = [os.pipe() for _ in range(600)]  # 1,200 descriptors taken first
+    try:
+        _three_connections_in_the_pool(engine)
+        admin = db.build_engine(postgres_url)
+        try:
+            _end_every_connection(admin)
+            with engine.connect() as connection:
+                assert connection.connection.dbapi_connection.fileno() > 1024  # type: ignore[union-attr]
+                assert connection.execute(text("SELECT 1")).scalar_one() == 1
+            assert len(pings) == 1
+        finally:
+            admin.dispose()
+    finally:
+        for read, write in pipes:
+            os.close(read)
+            os.close(write)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -46,8 +46,10 @@ def _ping_if_the_server_spoke(dbapi_connection: Any, _record: Any, _proxy: Any) 
     Pinging every connection on every use, as ``pool_pre_ping`` does, cost a round trip
     for every page and every reply (docs/architecture.md, "Databases and migrations").
     """
-    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    if not readable:
+    # poll, not select: a busy server's descriptors may pass select's limit of 1024.
+    socket = select.poll()
+    socket.register(dbapi_connection.fileno(), select.POLLIN)
+    if not socket.poll(0):  # nothing to read, no hang-up, no error: as it was left
         return
     try:
         alive = dbapi_connection.closed is False and _ping(dbapi_connection)
