@@ -35,16 +35,22 @@ def reply(invitation_id: int, response: str, **fields: Any) -> ReplyResult:
     return record_reply(invitation_id, Reply(response, **fields), actor="invitee", now=utcnow())
 
 
-def reply_by_token(token: str, response: str) -> ReplyResult:
+def reply_by_token(token: str, response: str, *, hint_reversed: bool = False) -> ReplyResult:
     """The invitee's own reply from the page: the token opens it (an acceptance that knows its
-    event limits seats locks the event and the invitation in one statement)."""
-    result = record_reply_by_token(token, lambda _: Reply(response), now=utcnow())
+    event limits seats locks the event and the invitation in one statement; any other reply
+    finds and locks its invitation in one). The page says whether the form accepts before
+    the reply is read; ``hint_reversed`` says the opposite, which must change nothing."""
+    accepting = (response == "accept") != hint_reversed
+    result = record_reply_by_token(
+        token, lambda _: Reply(response), now=utcnow(), accepting=accepting
+    )
     assert result is not None
     return result
 
 
-#: The two ways in: staff and the API by invitation, the invitee's page by token.
-WAYS = ("by id", "by token")
+#: The ways in: staff and the API by invitation, the invitee's page by token (and the page
+#: with its hint of an acceptance wrong, which only costs a second start).
+WAYS = ("by id", "by token", "by token, hint reversed")
 
 
 def invited(event_id: int, count: int, way: str) -> list[tuple[int, Any]]:
@@ -55,7 +61,13 @@ def invited(event_id: int, count: int, way: str) -> list[tuple[int, Any]]:
         if way == "by id":
             answerers.append((invitation_id, lambda r, i=invitation_id: reply(i, r)))
         else:
-            answerers.append((invitation_id, lambda r, t=token: reply_by_token(t, r)))
+            reversed_hint = way.endswith("hint reversed")
+            answerers.append(
+                (
+                    invitation_id,
+                    lambda r, t=token, h=reversed_hint: reply_by_token(t, r, hint_reversed=h),
+                )
+            )
     return answerers
 
 

@@ -57,28 +57,34 @@ class ReplyState:
         return self.responded_at is not None
 
 
+#: The invitation's answer so far and its event's terms, of any invitation (the forms follow).
+_STATE_OF_ANY = select(
+    _INVITATION.c.id.label("invitation_id"),
+    _INVITATION.c.event_id,
+    _INVITATION.c.status,
+    _INVITATION.c.guests,
+    _INVITATION.c.notes,
+    _INVITATION.c.represented_by_id,
+    _INVITATION.c.responded_at,
+    _INVITATION.c.waitlisted_at,
+    _EVENT.c.capacity,
+    _EVENT.c.max_guests,
+    _EVENT.c.rsvp_deadline,
+    _EVENT.c.ends_at,
+    _EVENT.c.status.label("event_status"),
+).join(_EVENT, _EVENT.c.id == _INVITATION.c.event_id)
 #: The invitation's answer so far and its event's terms, unlocked (the locking forms follow).
-_READ_STATE = (
-    select(
-        _INVITATION.c.id.label("invitation_id"),
-        _INVITATION.c.event_id,
-        _INVITATION.c.status,
-        _INVITATION.c.guests,
-        _INVITATION.c.notes,
-        _INVITATION.c.represented_by_id,
-        _INVITATION.c.responded_at,
-        _INVITATION.c.waitlisted_at,
-        _EVENT.c.capacity,
-        _EVENT.c.max_guests,
-        _EVENT.c.rsvp_deadline,
-        _EVENT.c.ends_at,
-        _EVENT.c.status.label("event_status"),
-    )
-    .join(_EVENT, _EVENT.c.id == _INVITATION.c.event_id)
-    .where(_INVITATION.c.id == bindparam("invitation_id"))
-)
+_READ_STATE = _STATE_OF_ANY.where(_INVITATION.c.id == bindparam("invitation_id"))
 #: The invitation's row, locked until the transaction ends (not the event's).
 _STATE = _READ_STATE.with_for_update(of=_INVITATION)
+#: The same, found by the token's hash, with what the page's form is checked against: the
+#: lookup of a reply from the page and the lock of its invitation in one round trip, for a
+#: reply that takes no event's lock before its invitation's (docs/architecture.md, "Replies").
+_STATE_BY_TOKEN_HASH = (
+    _STATE_OF_ANY.add_columns(_INVITATION.c.token_salt, _INVITATION.c.language)
+    .where(_INVITATION.c.token_hash == bindparam("token_hash"))
+    .with_for_update(of=_INVITATION)
+)
 #: Replies that move seats are counted one after the other: each locks the row of the
 #: invitation's event first. The lock is ``FOR NO KEY UPDATE``: it excludes every other
 #: locker of the event, but not the foreign-key checks of rows that merely name the event
@@ -116,6 +122,23 @@ def lock_reply_state(
     statement = _STATE_AND_EVENT if with_event else _STATE
     row = session.connection().execute(statement, {"invitation_id": invitation_id}).first()
     return ReplyState(**row._asdict()) if row is not None else None
+
+
+def lock_reply_state_by_token_hash(
+    session: Session, token_hash: str
+) -> tuple[ReplyState, str | None, str] | None:
+    """The invitation whose token has this hash, its row locked, with its event's terms, its
+    token's salt and its language; ``None`` for no such invitation.
+
+    For a reply that locks no event first: every other reply takes the event before any
+    invitation (:func:`lock_reply_state`).
+    """
+    row = session.connection().execute(_STATE_BY_TOKEN_HASH, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    token_salt, language = values.pop("token_salt"), values.pop("language")
+    return ReplyState(**values), token_salt, language
 
 
 def lock_limited_event_of(session: Session, invitation_id: int) -> bool:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from roundtable.config import get_settings
 from roundtable.events.model import AgendaItem, Event
 from roundtable.invitations.model import Invitation, ReplyLog, Status
+from roundtable.invitations.reply_rows import ReplyState, lock_reply_state_by_token_hash
 from roundtable.invitations.representatives import NamedRepresentative, named_representative
 from roundtable.invitations.tokens import derive_token, hash_token, looks_like_token, new_salt
 from roundtable.people.model import Addressee, Contact
@@ -132,6 +133,27 @@ def find_reply_target(session: Session, token: str) -> ReplyTarget | None:
     if status in _NOT_LIVE or invitation_id is None or token_salt is None:
         return None
     return ReplyTarget(invitation_id, token_salt, language, max_guests, bool(seats_limited))
+
+
+def lock_reply_target(session: Session, token: str) -> tuple[ReplyTarget, ReplyState] | None:
+    """:func:`find_reply_target` and the invitation's row locked with what a reply needs to
+    know of it, in one statement; ``None`` as for the page.
+
+    Only for a reply that takes no event's lock before its invitation's (see
+    :func:`~roundtable.invitations.reply_rows.lock_reply_state_by_token_hash`).
+    """
+    if not looks_like_token(token):
+        return None
+    found = lock_reply_state_by_token_hash(session, hash_token(token))
+    if found is None:
+        return None
+    state, token_salt, language = found
+    if state.status in _NOT_LIVE or token_salt is None:
+        return None
+    target = ReplyTarget(
+        state.invitation_id, token_salt, language, state.max_guests, state.capacity is not None
+    )
+    return target, state
 
 
 _NOT_LIVE = (Status.CANCELLED, Status.NOT_INVITED)

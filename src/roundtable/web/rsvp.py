@@ -30,6 +30,7 @@ from roundtable.db import read_session
 from roundtable.errors import NotFound, Problem
 from roundtable.invitations.model import Status
 from roundtable.invitations.rsvp import (
+    ACCEPT,
     Reply,
     ReplyError,
     ReplyProblem,
@@ -142,7 +143,13 @@ async def rsvp_reply(request: Request, token: str) -> Response:
         return reply_from_form(fields, max_guests=target.max_guests)
 
     try:
-        result = await run_in_threadpool(record_reply_by_token, token, admit, now=utcnow())
+        result = await run_in_threadpool(
+            record_reply_by_token,
+            token,
+            admit,
+            now=utcnow(),
+            accepting=fields.get("response") == ACCEPT,
+        )
     except _Refused as refused:
         return refused.response
     except ReplyError as error:

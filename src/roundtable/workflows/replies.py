@@ -45,6 +45,7 @@ from roundtable.invitations.service import (
     ReplyTarget,
     find_reply_target,
     invitee_of,
+    lock_reply_target,
     log_change,
     reply_period_over,
     seats_taken,
@@ -127,6 +128,7 @@ def record_reply_by_token(
     admit: Callable[[ReplyTarget], Reply],
     *,
     now: datetime,
+    accepting: bool = True,
 ) -> ReplyResult | None:
     """The invitee's own reply: the invitation ``token`` opens, and what ``admit`` makes of it.
 
@@ -136,11 +138,22 @@ def record_reply_by_token(
     and builds the reply; it runs before anything is written, and whatever it raises
     (a limit, a stale form, an invalid reply) rolls the transaction back and reaches
     the caller.
+
+    ``accepting`` says what the form asks for, before ``admit`` reads it: a reply that
+    is no acceptance finds its invitation and locks it in one statement, where an
+    acceptance on PostgreSQL must lock the event first. On SQLite the transaction
+    holds the whole database, so every reply takes the one statement. A hint only: a
+    reply that turns out to move seats starts again with the event locked first.
     """
     admitted: tuple[int, Reply] | None = None
     try:
         with write_session() as session:
-            target = find_reply_target(session, token)
+            holds_the_database = not is_postgresql(session)
+            state: ReplyState | None = None
+            if accepting and not holds_the_database:
+                target = find_reply_target(session, token)
+            else:
+                target, state = lock_reply_target(session, token) or (None, None)
             if target is None:
                 return None
             admitted = (target.invitation_id, admit(target))
@@ -151,8 +164,9 @@ def record_reply_by_token(
                 now=now,
                 reason="",
                 override_deadline=False,
-                lock_the_event=False,
+                lock_the_event=holds_the_database,
                 seats_limited=target.seats_limited,
+                locked_state=state,
             )
     except _NeedsEventLock:
         pass  # rare: a change of mind that frees a seat; again, with the event locked first
@@ -247,6 +261,7 @@ def _record_reply_in(
     override_deadline: bool,
     lock_the_event: bool,
     seats_limited: bool | None = None,
+    locked_state: ReplyState | None = None,
 ) -> ReplyResult:
     # The event's lock serialises replies that move seats, so that concurrent
     # acceptances never overbook; other replies lock only their own row. The event
@@ -255,7 +270,10 @@ def _record_reply_in(
     # whether it moves seats, and in the rare case it does, starts again.
     # ``seats_limited``: whether the event counts seats, when the caller has read it
     # (the page's token lookup); an acceptance then takes both locks in one statement.
-    if reply.response == ACCEPT and not lock_the_event and seats_limited is None:
+    # ``locked_state``: the invitation as the caller read it, its row already locked.
+    if locked_state is not None:
+        state: ReplyState | None = locked_state
+    elif reply.response == ACCEPT and not lock_the_event and seats_limited is None:
         lock_the_event = lock_limited_event_of(session, invitation_id)
         state = lock_reply_state(session, invitation_id)
     else:
