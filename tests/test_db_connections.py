@@ -32,16 +32,16 @@ def engine(postgres_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def pings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Each ping the pool makes, counted (the real ping runs)."""
+def pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each ping the pool makes, counted (the dialect's real ping runs)."""
     counted: list[int] = []
-    ping = db._ping
+    ping = engine.dialect.do_ping
 
     def counting(dbapi_connection: Any) -> bool:
         counted.append(1)
         return ping(dbapi_connection)
 
-    monkeypatch.setattr(db, "_ping", counting)
+    monkeypatch.setattr(engine.dialect, "do_ping", counting)
     return counted
 
 

@@ -32,11 +32,15 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     engine = create_engine(parsed, pool_size=10, max_overflow=20)
-    event.listen(engine, "checkout", _ping_if_the_server_spoke)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        _ping_if_the_server_spoke(engine.dialect, dbapi_connection)
+
     return engine
 
 
-def _ping_if_the_server_spoke(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def _ping_if_the_server_spoke(dialect: Any, dbapi_connection: Any) -> None:
     """Before a pooled PostgreSQL connection is used: ping it only if the server said something.
 
     An idle connection has nothing to read. A server that restarted, or ended the
@@ -52,24 +56,12 @@ def _ping_if_the_server_spoke(dbapi_connection: Any, _record: Any, _proxy: Any) 
     if not socket.poll(0):  # nothing to read, no hang-up, no error: as it was left
         return
     try:
-        alive = dbapi_connection.closed is False and _ping(dbapi_connection)
+        # The dialect's own ping, as pool_pre_ping uses it: SELECT 1 outside any transaction.
+        alive = dbapi_connection.closed is False and dialect.do_ping(dbapi_connection)
     except Exception as error:  # whatever the driver raises for a broken connection
         raise DisconnectionError(f"the database closed the connection: {error}") from error
     if not alive:
         raise DisconnectionError("the database closed the connection")
-
-
-def _ping(dbapi_connection: Any) -> bool:
-    """One ``SELECT 1`` outside any transaction (the connection is idle in the pool)."""
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True
-    try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    finally:
-        if not dbapi_connection.closed:
-            dbapi_connection.autocommit = autocommit
-    return True
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -19,7 +19,6 @@ from sqlalchemy import Executable, Integer, Row, Table, bindparam, func, insert,
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
-from roundtable.db import is_postgresql
 from roundtable.events.model import Event, EventStatus
 from roundtable.invitations.model import Invitation, ReplyLog, Status
 from roundtable.invitations.rsvp import Reply
@@ -201,16 +200,14 @@ SAVE_AND_LOG_REPLY = (
 
 
 def save_reply(session: Session, parameters: dict[str, Any]) -> int:
-    """Write the reply onto the invitation and into its reply log; return the log entry's id.
+    """Write the reply onto the invitation and into its reply log, in two statements, as
+    SQLite must; return the log entry's id.
 
     What :func:`~roundtable.invitations.service.log_change` does for an ORM object,
     for an invitation held as :class:`ReplyState`; ``parameters`` come from
-    :func:`reply_parameters`.
+    :func:`reply_parameters`. On PostgreSQL the workflow runs :data:`SAVE_AND_LOG_REPLY`
+    instead, as the first part of the statement that also queues the confirmation.
     """
-    if is_postgresql(session):
-        saved = execute_save(session, SAVE_AND_LOG_REPLY, parameters)
-        assert saved is not None  # the statement returns the log entry it wrote
-        return int(saved[0])
     execute_save(session, _SAVE_REPLY, parameters)
     return int(session.connection().execute(_LOG_REPLY, parameters).scalar_one())
 
