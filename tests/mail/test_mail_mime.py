@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import email
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -21,6 +22,7 @@ from roundtable.mail.mime import (
     clean,
     is_auto_submitted,
     make_message_id,
+    quoted_printable,
     wire_form,
 )
 from roundtable.mail.render import RenderedMail, render
@@ -325,3 +327,37 @@ def test_any_name_comes_back_from_the_wire_as_it_was_given(name: str) -> None:
         # exact reading); apart from white space it reads the name as given.
         assert "".join(parsed_address.display_name.split()) == "".join(clean(name).split())
     assert received["Bcc"] is None
+
+
+def _encoded_whole(body: str) -> str:
+    return binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a line ending in an encoded character next to the 76-column limit: whether a
+        # soft break comes first depends on the line feed after it
+        "x" * 73 + "=\t\n" + "y" * 80 + "\n",
+        "x" * 74 + " \nnext",
+        # a carriage return makes the encoder write every line end as CRLF
+        "=\n中" + "y" * 80 + "\r\n",
+        "a\rb\nc",
+        "",
+        "\n\n",
+        "no line feed at the end",
+    ],
+)
+def test_quoted_printable_line_by_line_is_the_whole_bodys_encoding(body: str) -> None:
+    assert quoted_printable(body) == _encoded_whole(body)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["a", " ", "\t", "\n", "\r", "=", ".", "é", "—", "ع", "中", "x" * 70])
+    ).map("".join)
+)
+def test_quoted_printable_of_any_body_is_the_whole_bodys_encoding(body: str) -> None:
+    assert quoted_printable(body) == _encoded_whole(body)
+    assert quoted_printable(body) == _encoded_whole(body)  # the second time from the cache
