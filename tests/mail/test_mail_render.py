@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import DictLoader, Environment, StrictUndefined
 from jinja2.exceptions import UndefinedError
 
@@ -29,6 +31,7 @@ from roundtable.mail.render import (
     one_line,
     render,
     templates_dir,
+    tidy_text,
 )
 from tests.mail.samples import RSVP_URL, arabic_contact, french_contact, sample_context
 
@@ -295,3 +298,21 @@ def test_a_shared_block_cannot_read_the_invitee() -> None:
     )
     with pytest.raises(UndefinedError, match="invitee"):
         env.get_template("body.txt.j2").render(ctx=sample_context("invitation"))
+
+
+def _tidied_by_expressions(text: str) -> str:
+    """The definition: spaces and tabs before a line feed go, three line feeds become two."""
+    text = re.sub(r"[ \t]+\n", "\n", text.replace("\r\n", "\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def test_tidy_text_keeps_one_blank_line_and_no_trailing_space() -> None:
+    raw = "\n\n  Dear Ambassador,  \n\t\n\n\nThe meeting\u00a0: 10:00\t\r\n\n\n  \n"
+    assert tidy_text(raw) == "Dear Ambassador,\n\nThe meeting\u00a0: 10:00\n"
+
+
+@given(
+    st.lists(st.sampled_from(["a", " ", "\t", "\n", "\r", "\u00a0", "\u2028", "b c"])).map("".join)
+)
+def test_tidy_text_is_its_definition(text: str) -> None:
+    assert tidy_text(text) == _tidied_by_expressions(text)

