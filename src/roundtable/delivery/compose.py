@@ -91,17 +91,21 @@ def load_bundles(session: Session, message_ids: Sequence[int]) -> dict[int, Mess
     ):
         agendas[item.event_id].append(item)
     followup_events = [m.event_id for m in messages.values() if m.kind == MessageKind.FOLLOWUP]
-    events_with_checkin = set(
-        session.exec(
-            select(Invitation.event_id)
-            .where(
-                col(Invitation.event_id).in_(followup_events),
-                col(Invitation.attended_at).is_not(None),
-            )
-            .distinct()
-        ).all()
+    events_with_checkin = (
+        set(
+            session.exec(
+                select(Invitation.event_id)
+                .where(
+                    col(Invitation.event_id).in_(followup_events),
+                    col(Invitation.attended_at).is_not(None),
+                )
+                .distinct()
+            ).all()
+        )
+        if followup_events
+        else set()
     )
-    installation = message_id_part() if messages else ""
+    installation = message_id_part(session) if messages else ""
     bundles = {}
     for message_id, message in messages.items():
         invitation = invitations.get(message.invitation_id)

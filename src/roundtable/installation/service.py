@@ -29,14 +29,17 @@ def new_message_id_part() -> str:
     return secrets.token_hex(6)
 
 
-def message_id_part() -> str:
+def message_id_part(session: Session | None = None) -> str:
     """This database's random part of every Message-ID (made on first use if missing).
 
-    Read once per batch of messages (one primary-key lookup), never cached across
-    batches: a process outlives the database it was started on only in tests.
+    Read once per batch of messages (one primary-key lookup, in the batch's own
+    ``session`` when it passes one), never cached across batches: a process
+    outlives the database it was started on only in tests.
     """
-    with read_session() as session:
-        row = session.get(Installation, THE_ROW)
+    if session is None:
+        with read_session() as own:
+            return message_id_part(own)
+    row = session.get(Installation, THE_ROW)
     return row.message_id_part if row is not None else _made().message_id_part
 
 
