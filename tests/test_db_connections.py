@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from roundtable import db
@@ -135,3 +136,23 @@ def test_a_connection_numbered_past_1024_is_checked_too(
             os.close(read)
             os.close(write)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_driver_statement_on_a_connection_the_server_ended_fails_as_sqlalchemy_would(
+    engine: Engine, postgres_url: str
+) -> None:
+    """The claim-ending writes run on the driver's cursor (``db.DriverStatement``): a lost
+    connection must still come out as SQLAlchemy's ``OperationalError``, the connection
+    invalidated, which is what the bookkeeping's retry recognises as an outage."""
+    statement = db.DriverStatement(select(literal(1).label("one")))
+    with engine.connect() as connection:
+        assert statement.rows(connection, {}) == [(1,)]
+        admin = db.build_engine(postgres_url)
+        try:
+            _end_every_connection(admin)
+        finally:
+            admin.dispose()
+        with pytest.raises(OperationalError) as raised:
+            statement.rows(connection, {})
+        assert raised.value.connection_invalidated
+        assert connection.invalidated

@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.expression import Executable
 
 from roundtable.config import get_settings
-from roundtable.db import bookkeeping
+from roundtable.db import DriverStatement, bookkeeping
 from roundtable.mail.model import Message, MessageStatus
 from roundtable.types import utcnow
 
@@ -138,8 +138,9 @@ _STILL_THIS_CLAIM = and_(
 )
 
 # The two writes that end a claim run once for every message sent, so they are
-# built once: building and hashing a statement cost as much as the round trip.
-_FINISH = (
+# built once and run on the driver's cursor (roundtable.db.DriverStatement): building
+# a statement and SQLAlchemy's way to it each cost as much as the round trip.
+_FINISH = DriverStatement(
     update(_MESSAGES)
     .where(_STILL_THIS_CLAIM)
     .values(
@@ -153,7 +154,7 @@ _FINISH = (
     )
     .returning(_MESSAGES.c.id)
 )
-_REQUEUE = (
+_REQUEUE = DriverStatement(
     update(_MESSAGES)
     .where(_STILL_THIS_CLAIM)
     .values(
@@ -214,12 +215,14 @@ def requeue(
     )
 
 
-def _record(statement: Executable, **parameters: Any) -> bool:
+def _record(statement: DriverStatement, **parameters: Any) -> bool:
     """Run one of the claim-ending writes; whether it found the row under its claim."""
     return len(_patiently(statement, parameters)) == 1
 
 
-def _patiently(statement: Executable, parameters: dict[str, Any] | None = None) -> list[Any]:
+def _patiently(
+    statement: Executable | DriverStatement, parameters: dict[str, Any] | None = None
+) -> list[Any]:
     """Run one bookkeeping statement in its own transaction, riding out a short outage.
 
     A send that is not recorded is sent again by the sweep after the lease: a
@@ -233,6 +236,8 @@ def _patiently(statement: Executable, parameters: dict[str, Any] | None = None) 
 
     def run() -> list[Any]:
         with bookkeeping() as connection:
+            if isinstance(statement, DriverStatement):
+                return statement.rows(connection, parameters or {})
             return list(connection.execute(statement, parameters).all())
 
     return _retry_while_unreachable(
