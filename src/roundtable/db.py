@@ -319,7 +319,9 @@ class DriverStatement:
     ones ``Connection.execute`` would send; a driver error comes out as SQLAlchemy's
     (``OperationalError`` and the rest), and a connection the driver lost is
     invalidated first, as ``Connection.execute`` does, so callers that ride out an
-    outage (``roundtable.delivery.claims``) see the same errors either way.
+    outage (``roundtable.delivery.claims``) see the same errors either way. Its rows
+    are the driver's, without SQLAlchemy's result processing (no aware datetimes from
+    SQLite, say): it is for statements that return ids and counts.
     """
 
     def __init__(self, statement: Executable) -> None:
