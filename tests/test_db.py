@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from roundtable.db import read_session, write_session
+from roundtable.db import DriverStatement, read_session, write_session
 from roundtable.models import Contact, Event, Invitation
 
 START = datetime(2026, 9, 24, 17, 15, tzinfo=UTC)
@@ -81,3 +82,30 @@ def test_invited_status_needs_a_token(engine: Engine) -> None:
         ids = (event.id, contact.id)
     with pytest.raises(IntegrityError), write_session() as session:
         session.add(Invitation(event_id=ids[0], contact_id=ids[1], status="invited"))
+
+
+def test_a_driver_statement_sends_what_execute_sends(engine: Engine) -> None:
+    """``DriverStatement`` bypasses SQLAlchemy's execution, not its types: the values it
+    writes are stored exactly as ``Connection.execute`` stores them (on SQLite an
+    instant is text in SQLAlchemy's format, which the outbox's comparisons rely on)."""
+    with write_session() as session:
+        first, second = _event("first"), _event("second")
+        session.add_all([first, second])
+    instant = datetime(2026, 9, 21, 14, 0, tzinfo=UTC)  # no microseconds: the telling case
+    events = Event.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(events)
+        .where(events.c.slug == bindparam("which"))
+        .values(updated_at=bindparam("at", type_=events.c.updated_at.type))
+        .returning(events.c.id)
+    )
+    with engine.begin() as connection:
+        assert len(connection.execute(statement, {"which": "first", "at": instant}).all()) == 1
+        assert (
+            len(DriverStatement(statement).rows(connection, {"which": "second", "at": instant}))
+            == 1
+        )
+        stored = connection.exec_driver_sql(
+            "SELECT updated_at FROM event WHERE slug IN ('first', 'second') ORDER BY slug"
+        ).all()
+    assert stored[0] == stored[1]

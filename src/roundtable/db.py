@@ -367,7 +367,8 @@ class _DriverForm:
         self._processors = {
             name: processor
             for bind, name in compiled.bind_names.items()
-            if (processor := bind.type.bind_processor(dialect)) is not None
+            # the dialect's own form of the type: SQLite's writes datetimes as text
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
         #: the parameters' order, for a driver that takes them by position (SQLite's)
         self._positions = compiled.positiontup
