@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import literal, select, text
+from sqlalchemy import create_engine, literal, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -156,3 +156,30 @@ def test_a_driver_statement_on_a_connection_the_server_ended_fails_as_sqlalchemy
             statement.rows(connection, {})
         assert raised.value.connection_invalidated
         assert connection.invalidated
+
+
+def test_a_connection_lost_under_a_driver_statement_renews_the_whole_pool(
+    postgres_url: str,
+) -> None:
+    """The bookkeeping's pool does not ping (a round trip per message): after a restart,
+    the first statement's failure must retire every connection the pool held, as it
+    does through ``Connection.execute``, or each would fail in turn."""
+    url = make_url(postgres_url).update_query_dict({"application_name": NAME})
+    engine = create_engine(url, pool_size=3)
+    statement = db.DriverStatement(select(literal(1).label("one")))
+    try:
+        _three_connections_in_the_pool(engine)
+        admin = db.build_engine(postgres_url)
+        try:
+            _end_every_connection(admin)
+        finally:
+            admin.dispose()
+        with engine.connect() as connection, pytest.raises(OperationalError):
+            statement.rows(connection, {})
+        held = [engine.connect() for _ in range(3)]
+        for connection in held:
+            assert statement.rows(connection, {}) == [(1,)]
+        for connection in held:
+            connection.close()
+    finally:
+        engine.dispose()

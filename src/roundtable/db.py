@@ -313,37 +313,43 @@ class DriverStatement:
     """A Core statement compiled once per dialect and run on the driver's own cursor.
 
     For the few statements that run once for every message sent (the writes that
-    end a claim): SQLAlchemy's way to a statement (its cache key, an execution
-    context, a result wrapper) cost more of the worker's processor than the driver's
-    own work, about 95 µs of a message's 1.5 ms. The SQL and the parameters are the
-    ones ``Connection.execute`` would send; a driver error comes out as SQLAlchemy's
-    (``OperationalError`` and the rest), and a connection the driver lost is
-    invalidated first, as ``Connection.execute`` does, so callers that ride out an
-    outage (``roundtable.delivery.claims``) see the same errors either way. Its rows
+    end a claim): through SQLAlchemy's way to a statement (its cache key, an execution
+    context, a result wrapper) recording a send cost the worker 254–264 µs of processor
+    time, on the driver's cursor 142–148 (bench/README.md). The SQL and the parameters
+    are the ones ``Connection.execute`` would send; a driver error comes out as
+    SQLAlchemy's (``OperationalError`` and the rest), and a lost connection invalidates
+    the pool's older connections and itself first, as ``Connection.execute`` does, so
+    callers that ride out an outage (``roundtable.delivery.claims``) see the same
+    errors and the same fresh connections either way. Its rows
     are the driver's, without SQLAlchemy's result processing (no aware datetimes from
     SQLite, say): it is for statements that return ids and counts.
     """
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._forms: dict[str, _DriverForm] = {}
+        self._forms: dict[Any, _DriverForm] = {}
 
     def rows(self, connection: Connection, parameters: dict[str, Any]) -> list[Any]:
         """The statement's rows (``RETURNING``) for these parameters, on ``connection``."""
         dialect = connection.dialect
-        form = self._forms.get(dialect.name)
+        form = self._forms.get(dialect)
         if form is None:
-            form = self._forms[dialect.name] = _DriverForm.of(self.statement, connection)
+            form = self._forms[dialect] = _DriverForm.of(self.statement, connection)
         values = form.values(parameters)
-        dbapi_connection = connection.connection.dbapi_connection
+        pooled = connection.connection
+        dbapi_connection = pooled.dbapi_connection
         assert dbapi_connection is not None
-        cursor = dbapi_connection.cursor()
+        cursor = None
         try:
+            cursor = dbapi_connection.cursor()  # a closed connection refuses even this
             cursor.execute(form.sql, values)
             return list(cursor.fetchall())
         except dialect.loaded_dbapi.Error as error:
             lost = dialect.is_disconnect(error, dbapi_connection, cursor)
             if lost:
+                # What Connection.execute does on a disconnect: the connections the pool
+                # opened before this one are suspect too (a restarted server ended them all).
+                connection.engine.pool._invalidate(pooled, error)
                 connection.invalidate(error)
             raise DBAPIError.instance(
                 form.sql,
@@ -354,8 +360,9 @@ class DriverStatement:
                 dialect=dialect,
             ) from error
         finally:
-            with contextlib.suppress(Exception):
-                cursor.close()
+            if cursor is not None:
+                with contextlib.suppress(Exception):
+                    cursor.close()
 
 
 class _DriverForm:

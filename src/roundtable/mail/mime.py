@@ -284,9 +284,12 @@ def quoted_printable(body: str) -> str:
     if "\r" in body:
         return _b2a_qp(body)
     *lines, last = body.split("\n")
-    encoded = [_quoted_printable_line(line + "\n") for line in lines]
+    encoded = [
+        (_quoted_printable_line if len(line) < _LONGEST_CACHED_LINE else _b2a_qp)(line + "\n")
+        for line in lines
+    ]
     if last:
-        encoded.append(_quoted_printable_line(last))
+        encoded.append(_b2a_qp(last))
     return "".join(encoded)
 
 
@@ -296,6 +299,8 @@ def _b2a_qp(text: str) -> str:
 
 #: a line of a part's body → its encoding; the lines a mailing's messages share stay
 _quoted_printable_line = lru_cache(maxsize=4096)(_b2a_qp)
+#: longer lines are encoded each time, so the cache holds a few megabytes at most
+_LONGEST_CACHED_LINE = 1000
 
 
 def _attachment(calendar: bytes) -> EmailMessage:
